@@ -1,0 +1,139 @@
+"""Tests of widgets/cli.py: ``python -m widgets validate`` and ``play``, run as commands."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VALID = FIXTURES / "scenario-valid.yaml"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "widgets", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_validate_a_valid_file_prints_nothing_and_exits_0():
+    """Does validate stay silent and exit 0 for a valid file?"""
+    result = run("validate", str(VALID))
+    assert result.returncode == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_validate_reports_each_problem_as_file_line_message():
+    """Does validate print file:line: message per problem, with the file as given, and exit 1?"""
+    result = run(
+        "validate",
+        "scenario-valid.yaml",
+        "scenario-unknown-next.yaml",
+        "scenario-bad-lens.yaml",
+        cwd=FIXTURES,
+    )
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "scenario-unknown-next.yaml:38: unknown next target 'bookd' in node 'choice-two'",
+        "scenario-unknown-next.yaml:44: node 'booked' is unreachable from start 'message'",
+        "scenario-bad-lens.yaml:23: nodes.message.choices[1].lens: unknown lens 'biomedical'; "
+        "expected one of: medical, relational, integrative",
+    ]
+
+
+def test_validate_a_missing_file():
+    """Is a file that does not exist a reported problem, not a traceback?"""
+    result = run("validate", "nope.yaml")
+    assert result.returncode == 1
+    assert result.stdout.startswith("nope.yaml:1: cannot read the file")
+    assert "Traceback" not in result.stderr
+
+
+def test_play_prints_the_transcript_of_a_path():
+    """Does play print each node, the chosen response, its feedback, the field and the debrief?"""
+    result = run("play", str(VALID), "--choose", "1,0", "--reflect", "I noticed my hurry.")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    order = [
+        "== A short test call (Reaching out: the field opens)",
+        "[message]",
+        "> 1: [medical] Before we talk, I need to complete the intake form.",
+        "Gains structure; loses the moment.",
+        "Field: safety 3 (-1), mutuality 9",
+        "[callback]",
+        "Reflect: What did you notice in yourself as Sam hesitated?",
+        "Reflection saved: I noticed my hurry.",
+        "[choice-two]",
+        "> 0: [integrative]",
+        "Field: safety 5 (+2), mutuality 9",
+        "[booked] (ending)",
+        "Debrief:",
+        "The first exchange already is therapy.",
+    ]
+    positions = [out.index(part) for part in order]
+    assert positions == sorted(positions)
+
+
+def test_play_field_shows_the_clamped_change():
+    """When a value hits 10, does the transcript show the change that really happened?"""
+    result = run("play", str(VALID), "--choose", "0,0")
+    assert "Field: safety 5 (+1), mutuality 10 (+1)" in result.stdout
+
+
+def test_play_index_out_of_range_exits_2_naming_index_and_node():
+    """Is an out-of-range index an error (exit 2) naming the index and the node?"""
+    result = run("play", str(VALID), "--choose", "0,7")
+    assert result.returncode == 2
+    assert "index 7 (number 2 in the list) is out of range at node 'choice-two'" in result.stderr
+
+
+def test_play_too_many_indices_exits_2():
+    """Are indices left over after an ending an error (exit 2) that names them?"""
+    result = run("play", str(VALID), "--choose", "0,1,2")
+    assert result.returncode == 2
+    assert "index 2 (number 3 in the list) is left over" in result.stderr
+    assert "'open-door'" in result.stderr
+
+
+def test_play_with_too_few_indices_stops_and_lists_the_choices():
+    """With fewer indices than choice nodes, does play stop and list what can be chosen?"""
+    result = run("play", str(VALID), "--choose", "0")
+    assert result.returncode == 0
+    assert "(stopped: no index left for node 'choice-two'" in result.stdout
+    assert "1: [relational] Everything is confidential." in result.stdout
+
+
+def test_play_never_waits_for_input():
+    """Does play finish with no standard input at all?"""
+    result = subprocess.run(
+        [sys.executable, "-m", "widgets", "play", str(VALID)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+
+
+def test_play_an_invalid_vignette_exits_1_with_its_problems():
+    """Does play refuse an invalid vignette with its problems and exit 1?"""
+    result = run("play", str(FIXTURES / "scenario-dead-end.yaml"))
+    assert result.returncode == 1
+    assert "no ending can be reached from node 'open-door'" in result.stderr
+
+
+def test_bad_choose_syntax_is_a_usage_error():
+    """Is --choose with a word in it a usage error (exit 2)?"""
+    result = run("play", str(VALID), "--choose", "0,x")
+    assert result.returncode == 2
+    assert "whole numbers separated by commas" in result.stderr
+
+
+def test_help_is_available_for_every_command():
+    """Do the tool and both commands explain themselves with --help?"""
+    for args in (["--help"], ["validate", "--help"], ["play", "--help"]):
+        result = run(*args)
+        assert result.returncode == 0 and "usage:" in result.stdout
+    assert "--choose" in run("play", "--help").stdout
