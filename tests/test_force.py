@@ -31,3 +31,10 @@ def test_unknown_slug_lists_the_valid_ones():
 def test_capstone_is_not_a_movement():
     """Is the capstone marker kept apart from the five movements?"""
     assert force.CAPSTONE not in force.slugs()
+
+
+def test_summary_places_the_movement_in_the_sequence():
+    """Does a movement's summary give its position, name and the step it reimagines?"""
+    text = force.summary("diagnosis")
+    assert text.startswith("**Movement 3 of 5: Diagnosis as a starting point.**")
+    assert "*diagnosis*" in text

@@ -7,7 +7,15 @@ imported only when first used, so the command line and the model stay light.
 
 from importlib import import_module
 
-__all__ = ["Journal", "JournalView", "Reflection", "Scenario", "Session", "Vignette"]
+__all__ = [
+    "Journal",
+    "JournalView",
+    "Reflection",
+    "Scenario",
+    "Session",
+    "Vignette",
+    "movement_card",
+]
 
 _LAZY = {
     "Vignette": "widgets.vignette",
@@ -16,6 +24,7 @@ _LAZY = {
     "Journal": "widgets.journal",
     "Scenario": "widgets.scenario",
     "Session": "widgets.session",
+    "movement_card": "widgets.cards",
 }
 
 

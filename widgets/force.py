@@ -107,3 +107,17 @@ def movement(slug: str) -> Movement:
 def slugs() -> list[str]:
     """Return the movement slugs in course order."""
     return [m.slug for m in MOVEMENTS]
+
+
+def summary(slug: str) -> str:
+    """One Markdown line placing a movement in the sequence, for course pages.
+
+    >>> summary("assessment").startswith("**Movement 2 of 5: Assessment in context.**")
+    True
+    """
+    m = movement(slug)
+    position = slugs().index(slug) + 1
+    return (
+        f"**Movement {position} of {len(MOVEMENTS)}: {m.name}.** "
+        f"It reimagines *{m.reimagines}*. {m.core_idea}"
+    )

@@ -164,6 +164,7 @@ def download_link(text: str, filename: str, label: str) -> str:
 STYLE = """
 <style>
 .irh { max-width: 760px; font-size: 15px; line-height: 1.5; color: #1f1f1f; }
+.irh .widget-html-content { line-height: 1.5; }
 .irh .irh-sr { position: absolute; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 .irh .irh-card { border: 1px solid #c9d3dc; border-radius: 6px; padding: 10px 14px;

@@ -261,7 +261,7 @@ class Vignette(ipw.VBox):
             '<section class="irh-feedback" aria-label="Feedback on your response">'
             f'<p><span class="irh-tag irh-lens-{escape(step.lens)}">'
             f"{escape(title_case(step.lens))} lens</span> You said: "
-            f"<q>{escape(step.say.strip())}</q></p>"
+            f"<em>{escape(step.say.strip())}</em></p>"
             f"{markdown(step.feedback)}</section>"
         )
 
