@@ -21,12 +21,10 @@ import html
 import itertools
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from widgets.datafile import load_data_file
 from widgets.html import STYLE
 
 __all__ = [
@@ -177,16 +175,7 @@ class Ecomap:
         ValueError
             If the file does not follow the expected structure; the message lists every problem.
         """
-        if path is None:
-            text = resources.files("widgets").joinpath("data", DEFAULT_DATA).read_text("utf-8")
-            where = DEFAULT_DATA
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-            where = str(path)
-        data = yaml.safe_load(text)
-        problems = validate_data(data)
-        if problems:
-            raise ValueError(f"{where}: " + "; ".join(problems))
+        data = load_data_file(path, DEFAULT_DATA, validate_data)
         client = {k: " ".join(str(v).split()) for k, v in data["client"].items()}
         levels = {
             name: LevelInfo(

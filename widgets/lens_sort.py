@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from widgets.datafile import load_data_file
 from widgets.force import LENSES, movement, slugs
 from widgets.html import STYLE, markdown
 
@@ -188,16 +186,7 @@ class LensSort:
         ValueError
             If the file does not follow the expected structure; the message lists every problem.
         """
-        if path is None:
-            text = resources.files("widgets").joinpath("data", DEFAULT_DATA).read_text("utf-8")
-            where = DEFAULT_DATA
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-            where = str(path)
-        data = yaml.safe_load(text)
-        problems = validate_data(data)
-        if problems:
-            raise ValueError(f"{where}: " + "; ".join(problems))
+        data = load_data_file(path, DEFAULT_DATA, validate_data)
         statements = [
             Statement(
                 id=item["id"],
