@@ -1,14 +1,12 @@
 """Shared test settings.
 
-Browser tests need Debian's Chromium at /usr/bin/chromium (or IRH_CHROMIUM). Locally
-they skip with a printed reason when it is missing; with IRH_REQUIRE_BROWSER=1
+Browser tests (tests/voila_support.py) need Debian's Chromium at /usr/bin/chromium.
+Locally they skip with a printed reason when it is missing; with IRH_REQUIRE_BROWSER=1
 (as CI sets) a missing browser is a failure instead.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,25 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-
-def chromium_path() -> str | None:
-    """The Chromium executable to drive, or None when there is none."""
-    candidate = os.environ.get("IRH_CHROMIUM", "/usr/bin/chromium")
-    if Path(candidate).is_file() and os.access(candidate, os.X_OK):
-        return candidate
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Path of Chromium; skips (or fails when IRH_REQUIRE_BROWSER=1) without one."""
-    path = chromium_path()
-    if path is None:
-        reason = "no Chromium at /usr/bin/chromium (apt-get install -y chromium)"
-        if os.environ.get("IRH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (IRH_REQUIRE_BROWSER=1) but {reason}")
-        pytest.skip(reason)
-    return path
+#: Students in the fictional cohort of :func:`demo_db`.
+DEMO_STUDENTS = 8
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +30,43 @@ def journal_dir(tmp_path, monkeypatch) -> Path:
     Journal._shared.clear()
     yield folder
     Journal._shared.clear()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> str:
+    """The URL of a gradebook holding a fictional cohort (instructor/demo_gradebook.py)."""
+    from instructor import demo_gradebook
+
+    path = tmp_path_factory.mktemp("gb") / "gradebook.db"
+    url = f"sqlite:///{path}"
+    demo_gradebook.build(url, students=DEMO_STUDENTS)
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real Voila server on 127.0.0.1 serving course/ with the repository's settings.
+
+    One per test module; skips (or fails, with IRH_REQUIRE_BROWSER=1) without Chromium,
+    since only browser tests ask for it.
+    """
+    from voila_support import COURSE_DIR, require_chromium, start_voila, workshop_config
+
+    require_chromium()
+    voila = start_voila(
+        COURSE_DIR, tmp_path_factory.mktemp("voila"), config=workshop_config(pool_size=1)
+    )
+    yield voila
+    voila.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    """One Chromium per test module; each test opens its own page or context."""
+    from playwright.sync_api import sync_playwright
+    from voila_support import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

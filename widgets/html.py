@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 
 from markdown_it import MarkdownIt
 
-__all__ = ["STYLE", "download_link", "escape", "field_chart", "field_meter", "markdown"]
+__all__ = [
+    "STYLE",
+    "download_link",
+    "escape",
+    "field_chart",
+    "field_meter",
+    "markdown",
+    "markdown_inline",
+]
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
@@ -21,6 +29,11 @@ _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 def markdown(text: str) -> str:
     """Render authored Markdown to HTML; raw HTML in the text is shown as text."""
     return _MD.render(text or "")
+
+
+def markdown_inline(text: str) -> str:
+    """Render one line of authored Markdown (no paragraph tags), raw HTML shown as text."""
+    return _MD.renderInline(" ".join((text or "").split()))
 
 
 def escape(text: str) -> str:
@@ -197,10 +210,10 @@ STYLE = """
 .irh .irh-download { font-weight: 600; color: #0b5470; }
 .irh .widget-button, .irh .jupyter-button { height: auto; min-height: 32px; }
 .irh .irh-choice { width: 100%; max-width: 760px; height: auto; white-space: normal;
-  text-align: left; padding: 8px 12px; line-height: 1.4; }
+  text-align: left; padding: 8px 12px; line-height: 1.4; margin-left: 0; margin-right: 0; }
 .irh .jupyter-button:focus-visible { outline: 3px solid #1b6e8a; outline-offset: 2px; }
 .irh textarea { width: 100%; min-height: 90px; font-size: 15px; }
-.irh .widget-textarea { width: 100%; max-width: 760px; }
+.irh .widget-textarea { width: 100%; max-width: 760px; margin-left: 0; margin-right: 0; }
 @media (max-width: 480px) { .irh .irh-dim-name { width: 100%; } .irh { font-size: 16px; } }
 </style>
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipywidgets as ipw
 
 from widgets import force
-from widgets.html import STYLE, download_link, escape, markdown
+from widgets.html import STYLE, download_link, escape, markdown, markdown_inline
 from widgets.journal import Journal, JournalError
 
 __all__ = ["JournalView", "Reflection"]
@@ -59,6 +59,9 @@ class Reflection(ipw.VBox):
         self._text = ipw.Textarea(
             placeholder="Write your reflection here. It is saved to your journal.",
             layout=ipw.Layout(width="100%"),
+            # Sync on change (blur), not per keystroke: a Save pressed right after typing
+            # then never races the last keystrokes, and typing costs no messages.
+            continuous_update=False,
         )
         self._save = ipw.Button(description="Save reflection", tooltip="Save reflection")
         self._save.add_class("irh-save")
@@ -134,7 +137,7 @@ class JournalView(ipw.VBox):
             parts.append(f"<h4>{escape(name)}</h4><ul>")
             for entry in chosen:
                 parts.append(
-                    f"<li><strong>{markdown(entry.prompt)}</strong>"
+                    f"<li><strong>{markdown_inline(entry.prompt)}</strong>"
                     f"<p>{escape(entry.text)}</p>"
                     f"<p><small>{escape(entry.source)}, {escape(entry.saved)}</small></p></li>"
                 )

@@ -22,6 +22,7 @@ from widgets.html import (
     field_chart,
     field_meter,
     markdown,
+    markdown_inline,
     title_case,
 )
 from widgets.journal import Journal, JournalError
@@ -72,6 +73,9 @@ class Vignette(ipw.VBox):
         self._reflection = ipw.Textarea(
             placeholder="Write your reflection here. Only you see it.",
             layout=ipw.Layout(width="100%"),
+            # Sync on change (blur), not per keystroke: a Save pressed right after typing
+            # then never races the last keystrokes, and typing costs no messages.
+            continuous_update=False,
         )
         self._reflection.add_class("irh-reflection")
         self._save_button = self._button(
@@ -273,7 +277,7 @@ class Vignette(ipw.VBox):
             for step in session.history
         )
         reflections = "".join(
-            f"<li><strong>{markdown(scenario.nodes[node_id].reflect or '')}</strong>"
+            f"<li><strong>{markdown_inline(scenario.nodes[node_id].reflect or '')}</strong>"
             f"<p>{escape(text)}</p></li>"
             for node_id, text in session.reflections.items()
         )

@@ -1,0 +1,429 @@
+"""Shared helpers for tests that start a real Voila server or drive Chromium.
+
+Servers listen on 127.0.0.1 on a free port, keep their runtime, data and
+connection files in a temporary folder, read only the configuration file they
+are given (never the machine's), and are stopped by their process id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+COURSE_DIR = REPO_ROOT / "course"
+WORKSHOP_DIR = COURSE_DIR / "workshop"
+VOILA_CONFIG = REPO_ROOT / "voila.json"
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+#: Workshop page (relative to course/) -> the vignette id it shows.
+WORKSHOP_VIGNETTES: dict[str, str] = {
+    "workshop/first-contact.ipynb": "first-contact-voicemail",
+    "workshop/assessment.ipynb": "assessment-double-shift",
+    "workshop/diagnosis.ipynb": "diagnosis-starting-point",
+    "workshop/treatment-planning.ipynb": "treatment-planning-consultation",
+    "workshop/termination.ipynb": "termination-return",
+    "workshop/capstone.ipynb": "capstone-five-movements",
+}
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_rss_kib(pid: int) -> int:
+    """Return the resident set size of a process in KiB (Linux ``/proc``)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmRSS:\s+(\d+)\s+kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def child_pids(pid: int) -> list[int]:
+    """Return the ids of the live direct children of a process (Linux ``/proc``)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return children
+
+
+@dataclass
+class VoilaServer:
+    """A running ``voila`` process serving one folder.
+
+    Parameters
+    ----------
+    root : Path
+        The folder served (what ``voila course/`` serves).
+    port : int
+        The port on 127.0.0.1.
+    process : subprocess.Popen
+        The server process; stop it with :meth:`stop`.
+    log_path : Path
+        Where the server's output goes (read it to diagnose a failure).
+    """
+
+    root: Path
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    connections: Path | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        """The server's address, without a trailing slash."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def render_url(self, page: str) -> str:
+        """Return the URL of the app for a notebook path relative to the root."""
+        return f"{self.base_url}/voila/render/{page}"
+
+    def log(self) -> str:
+        """Return what the server has written so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def kernel_pids(self) -> list[int]:
+        """Return the process ids of the kernels the server is running now."""
+        return child_pids(self.process.pid)
+
+    def pool_filled(self, page: str) -> bool:
+        """Tell whether the server has logged that the pool of ``page`` is full."""
+        return f"Kernel pool of {page} is filled" in self.log()
+
+    def wait_for_pools(self, pages: Sequence[str], timeout: float = 120) -> None:
+        """Wait until the kernel pool of every page in ``pages`` is full."""
+        deadline = time.monotonic() + timeout
+        while not all(self.pool_filled(p) for p in pages):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kernel pools not filled:\n{self.log()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self, timeout: float = 20) -> None:
+        """Stop the server by its process id, then reap it."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        if self.connections is not None:
+            shutil.rmtree(self.connections, ignore_errors=True)
+
+
+def workshop_config(pool_size: int | None = None) -> dict:
+    """Return the repository's Voila configuration, optionally with smaller pools.
+
+    Parameters
+    ----------
+    pool_size : int, optional
+        Replace the pool size of every workshop page (tests use 1 to spare CPU);
+        ``None`` keeps the repository's values.
+    """
+    config = json.loads(VOILA_CONFIG.read_text())
+    if pool_size is not None:
+        pools = config["VoilaKernelManager"]["kernel_pools_config"]
+        for page, settings in pools.items():
+            if page != "default":
+                settings["pool_size"] = pool_size
+    return config
+
+
+def start_voila(
+    root: Path,
+    workdir: Path,
+    config: dict | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 60,
+    cwd: Path | None = None,
+) -> VoilaServer:
+    """Start ``voila root`` on 127.0.0.1 and wait until it answers.
+
+    Parameters
+    ----------
+    root : Path
+        The folder to serve.
+    workdir : Path
+        An empty temporary folder for the runtime, data, configuration and
+        connection files, the server's log and its working directory.
+    config : dict, optional
+        The Voila configuration, written to ``workdir/config/voila.json``, the
+        only configuration file the server reads. Defaults to the repository's.
+    extra_args : sequence of str
+        More command-line options (they override the configuration file).
+    timeout : float
+        Seconds to wait for the first answer.
+    cwd : Path, optional
+        Run the server in this folder and let Voila find ``voila.json`` on its
+        default search path (the working directory first), as the README's run
+        command does; ``config`` is then ignored. The machine's own Jupyter
+        configuration folders are still left out.
+
+    Returns
+    -------
+    VoilaServer
+        The running server; call :meth:`VoilaServer.stop` when done.
+    """
+    config_dir = workdir / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "voila.json").write_text(json.dumps(config or workshop_config()))
+    config_args = [] if cwd else [f"--Voila.config_file_paths={config_dir}"]
+    for name in ("runtime", "data", "jupyter-config"):
+        (workdir / name).mkdir(exist_ok=True)
+    # Kernels talk over Unix sockets in the connection folder (voila.json), whose paths
+    # must stay under about 100 characters: keep that folder short, directly in /tmp.
+    connections = Path(tempfile.mkdtemp(prefix="irh-voila-", dir="/tmp"))
+    env = {
+        **os.environ,
+        "JUPYTER_NO_CONFIG": "1",
+        "JUPYTER_CONFIG_DIR": str(workdir / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
+        "JUPYTER_DATA_DIR": str(workdir / "data"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    port = free_port()
+    log_path = workdir / "voila.log"
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(root),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        *config_args,
+        f"--Voila.connection_dir_root={connections}",
+        *extra_args,
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=cwd or workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = VoilaServer(root=Path(root), port=port, process=process, log_path=log_path,
+                         connections=connections)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"voila exited with {process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(server.base_url + "/", timeout=2):
+                return server
+        except (urllib.error.URLError, OSError):
+            if time.monotonic() > deadline:
+                server.stop()
+                raise TimeoutError(f"voila did not answer:\n{server.log()}") from None
+            time.sleep(0.2)
+
+
+def require_chromium() -> None:
+    """Skip the calling test when Chromium is missing, or fail when CI requires it.
+
+    CI sets ``IRH_REQUIRE_BROWSER=1`` so that a missing browser cannot turn the
+    browser tests into silent skips there.
+    """
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"{CHROMIUM} is missing (install Debian's chromium package)"
+    if os.environ.get("IRH_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"IRH_REQUIRE_BROWSER=1 but {reason}")
+    print(f"skipping browser test: {reason}")
+    pytest.skip(reason)
+
+
+def launch_chromium(playwright):
+    """Launch Debian's Chromium through Playwright with the flags this machine needs."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def artifact_path(*parts: str) -> Path:
+    """Return a path under the git-ignored ``test-artifacts/`` folder, creating its folder."""
+    path = ARTIFACTS_DIR.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def course_pages() -> list[str]:
+    """Return every notebook under course/ as a path relative to course/, sorted."""
+    return sorted(
+        p.relative_to(COURSE_DIR).as_posix()
+        for p in COURSE_DIR.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
+
+
+# --- driving a vignette page in Chromium ---------------------------------------------------
+
+#: Selectors of the vignette view (widgets/vignette.py adds these classes).
+START = "button.irh-start"
+CHOICE = "button.irh-choice"
+CONTINUE = "button.irh-continue"
+SAVE = "button.irh-save"
+RESTART = "button.irh-restart"
+REFLECTION = ".irh-reflection textarea"
+FEEDBACK = ".irh-feedback"
+STORY = ".irh-story"
+STATUS = ".irh-status"
+DEBRIEF = ".irh-debrief"
+DOWNLOAD = "a.irh-download"
+METER = ".irh-field [role=meter]"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a planned path: reflect (optional), then choose or continue or end."""
+
+    node: str
+    reflect: bool
+    choice: int | None  # index of the choice; None for Continue or an ending
+
+
+def plan_path(scenario, rotate: int = 0) -> list[Action]:
+    """Plan a path from the start to an ending that saves at least one reflection.
+
+    Parameters
+    ----------
+    scenario : widgets.scenario.Scenario
+        The vignette.
+    rotate : int
+        Which choice to try first at each choice node (tried in rotation), so
+        that different tests walk different branches.
+
+    Returns
+    -------
+    list of Action
+        One action per node visited, the ending last. Falls back to a path
+        without a reflection only when the vignette has no reachable prompt.
+    """
+    best: list[Action] | None = None
+
+    def walk(node_id: str, seen: frozenset[str], path: list[Action]) -> list[Action] | None:
+        nonlocal best
+        node = scenario.nodes[node_id]
+        here = [*path, Action(node_id, node.reflect is not None, None)]
+        if node.end:
+            if any(a.reflect for a in here):
+                return here
+            best = best or here
+            return None
+        if node.next is not None:
+            nexts = [(None, node.next)]
+        else:
+            n = len(node.choices)
+            order = [(rotate + i) % n for i in range(n)]
+            nexts = [(i, node.choices[i].next) for i in order]
+        for index, target in nexts:
+            if target in seen:
+                continue
+            step = [*path, Action(node_id, node.reflect is not None, index)]
+            found = walk(target, seen | {target}, step)
+            if found:
+                return found
+        return None
+
+    found = walk(scenario.start, frozenset({scenario.start}), [])
+    path = found or best
+    assert path, f"no path to an ending in {scenario.id}"
+    return path
+
+
+def meter_values(page) -> dict[str, int]:
+    """The relational field as the page states it: meter name -> aria-valuenow."""
+    return page.eval_on_selector_all(
+        METER,
+        "els => Object.fromEntries(els.map(e => [e.getAttribute('aria-label'), "
+        "Number(e.getAttribute('aria-valuenow'))]))",
+    )
+
+
+def horizontal_overflow(page) -> list[str]:
+    """Whatever scrolls sideways: the page itself, or any element that can scroll sideways.
+
+    Voila scrolls its cells inside ``#rendered_cells`` rather than the document,
+    so checking the document alone would miss a page that is too wide.
+    """
+    return page.evaluate(
+        """() => {
+          const out = [];
+          const doc = document.documentElement;
+          if (doc.scrollWidth > window.innerWidth) out.push(`page: ${doc.scrollWidth}px`);
+          for (const e of document.querySelectorAll('*')) {
+            const x = getComputedStyle(e).overflowX;
+            if ((x === 'auto' || x === 'scroll') && e.scrollWidth > e.clientWidth + 1)
+              out.push(`${e.tagName}#${e.id}.${e.className}: ${e.scrollWidth}>${e.clientWidth}`);
+          }
+          return out;
+        }"""
+    )
+
+
+def screenshot(page, path: Path) -> None:
+    """Save a screenshot of the whole page, not only of what the viewport shows.
+
+    Voila scrolls its cells inside ``#rendered_cells``, so a full-page screenshot
+    would show one viewport: the viewport is made as tall as the content for the
+    shot, then restored.
+    """
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const c = document.querySelector('#rendered_cells');"
+        " return c ? c.scrollHeight : document.documentElement.scrollHeight; }"
+    )
+    try:
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+        page.screenshot(path=path)
+    finally:
+        page.set_viewport_size(size)
+
+
+def wait_rendered(page, timeout: float = 60, settle: float = 1.0) -> None:
+    """Wait until Voila has run the page and its widgets have stopped appearing.
+
+    Voila hides its ``#loading`` spinner when the notebook has run; the widgets
+    are then drawn by the page's JavaScript, so wait until the number of
+    rendered widgets has stayed the same for ``settle`` seconds.
+    """
+    page.locator("#loading").wait_for(state="hidden", timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    count, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = page.locator(".jupyter-widgets, .jp-OutputArea-output").count()
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= settle:
+            return
+        time.sleep(0.1)
+    raise TimeoutError("the page's widgets kept changing")
