@@ -108,26 +108,24 @@ def feedback_pages(root: Path, student: str) -> dict[str, str]:
     return pages
 
 
+def hidden_lines(nb: nbformat.NotebookNode) -> list[str]:
+    """The lines between BEGIN and END HIDDEN TESTS of a source notebook."""
+    lines: list[str] = []
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside:
+                lines.append(line)
+    return lines
+
+
 def hidden_test_lines() -> dict[str, set[str]]:
     """Per assignment, the distinctive lines of its hidden tests (not also said in public)."""
-    found = {}
-    for assignment in find_assignments(ROOT):
-        lines: set[str] = set()
-        public: set[str] = set()
-        for path in (SOLUTIONS / assignment).glob("*.ipynb"):
-            nb = nbformat.read(path, as_version=4)
-            public |= {line.strip() for line in split_secret(nb)[1]}
-            for cell in nb.cells:
-                inside = False
-                for line in cell.source.split("\n"):
-                    if "BEGIN HIDDEN TESTS" in line:
-                        inside = True
-                    elif "END HIDDEN TESTS" in line:
-                        inside = False
-                    elif inside and len(line.strip()) >= 16:
-                        lines.add(line.strip())
-        found[assignment] = lines - public
-    return found
+    return distinctive_lines(hidden_lines)
 
 
 @pytest.mark.slow
@@ -217,16 +215,22 @@ def split_secret(nb: nbformat.NotebookNode) -> tuple[list[str], list[str]]:
 
 def secrets() -> dict[str, set[str]]:
     """Per assignment, the distinctive secret lines (not also said in public)."""
+    return distinctive_lines(lambda nb: split_secret(nb)[0])
+
+
+def distinctive_lines(select) -> dict[str, set[str]]:
+    """Per assignment, the lines ``select`` picks from its source notebooks that are long
+    enough to be telling, are no nbgrader marker, and are not also said in public."""
     found = {}
     for assignment in find_assignments(ROOT):
-        secret: set[str] = set()
+        chosen: set[str] = set()
         public: set[str] = set()
         for path in (SOLUTIONS / assignment).glob("*.ipynb"):
-            s, p = split_secret(nbformat.read(path, as_version=4))
-            secret |= {line.strip() for line in s}
-            public |= {line.strip() for line in p}
+            nb = nbformat.read(path, as_version=4)
+            chosen |= {line.strip() for line in select(nb)}
+            public |= {line.strip() for line in split_secret(nb)[1]}
         found[assignment] = {
-            line for line in secret - public
+            line for line in chosen - public
             if len(line) >= 16 and not any(m in line for m in MARKERS)
         }
     return found

@@ -533,7 +533,6 @@ def render_text_html(ecomap: Ecomap) -> str:
 _ALL = "all"
 _CSS = """
 <style>
-.irh-ecomap .widget-html-content {line-height: 1.5;}
 .irh-ecomap .irh-card p, .irh-ecomap .irh-level p {margin: 0.3em 0;}
 .irh-ecomap details {margin: 0.6em 0;}
 </style>

@@ -275,7 +275,6 @@ def load_lens_sort(path: str | Path | None = None) -> LensSort:
 
 _CSS = """
 <style>
-.irh-lens .widget-html-content {line-height: 1.5;}
 .irh-lens .irh-statement {font-size: 1.1em; border-left: 4px solid #4b5563;
   margin: 0.4em 0; padding: 0.4em 0.9em; background: #f9fafb; color: #111827;}
 .irh-lens .irh-meta {color: #4b5563; margin: 0.3em 0;}
