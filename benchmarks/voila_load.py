@@ -9,11 +9,22 @@ runs, for:
   local copy of @jupyter-widgets/html-manager (nothing is fetched from the
   internet: Chromium aborts every request that does not go to 127.0.0.1);
 - Voila cold (no preheated kernels) and Voila preheated (the repository's
-  voila.json);
-- K attendees opening the page at the same moment (p50 and p95).
+  voila.json), each run starting once the server's kernels are quiet;
+- a room: K attendees opening the page at the same moment, ``--bursts`` times.
+  In each burst one attendee is a real Chromium page, whose TTI is measured, and
+  the other K - 1 are protocol-level attendees: each makes the requests Chromium
+  made for the page (recorded from the preheated runs: the page, its stylesheets
+  and scripts, the kernel's model) over six keep-alive connections, as a browser
+  does, then opens its kernel's websocket and asks for the widget state the page
+  is drawn from. Their time is the server's share of TTI (no page is drawn). A
+  room of real browsers cannot be measured on one machine: forty Chromiums
+  drawing pages on the server's own two cores measure the browsers, not the
+  server, while in a workshop each attendee brings their own machine.
 
 It also reports the resident memory of one vignette kernel and how many kernels
-are left ``--leave-wait`` seconds after the attendees closed their tabs.
+are left ``--leave-wait`` seconds after the attendees left (Chromium closes its
+tab, which sends Voila's shutdown beacon; a protocol-level attendee sends the
+same request).
 
 Usage, from the repository root::
 
@@ -29,6 +40,8 @@ import asyncio
 import functools
 import http.server
 import json
+import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -37,6 +50,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +106,8 @@ def build_floor(page: str, widget_dist: Path, out: Path) -> Path:
 
     source = COURSE_DIR / page
     nb = nbformat.read(source, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
+    NotebookClient(nb, timeout=120, kernel_name=nb.metadata.kernelspec.name,
+                   store_widget_state=True,
                    resources={"metadata": {"path": str(source.parent)}}).execute()
     exporter = HTMLExporter(
         template_name="lab",
@@ -138,14 +153,19 @@ class Browser:
             self.external.add(url.split("?")[0])
             await route.abort()
 
-    async def open(self, url: str, timeout: float = 180):
+    async def open(self, url: str, timeout: float = 180, record: list | None = None):
         """Open ``url`` in a fresh context; return (page, TTI in seconds).
 
         A page that does not become interactive within ``timeout`` gives a TTI of None.
+        With ``record``, the URL of every script, stylesheet and fetch the page makes
+        is appended to it.
         """
         context = await self.browser.new_context(viewport={"width": 1280, "height": 800})
         page = await context.new_page()
         await page.route("**/*", self._route)
+        if record is not None:
+            page.on("request", lambda r: record.append(r.url) if r.resource_type in
+                    ("script", "stylesheet", "fetch") else None)
         await page.add_init_script(TTI_SCRIPT)
         try:
             await page.goto(url, wait_until="commit", timeout=timeout * 1000)
@@ -165,12 +185,13 @@ class Browser:
         await context.close()
 
 
-async def sequential(browser: Browser, url: str, runs: int, before_each=None) -> list[float]:
+async def sequential(browser: Browser, url: str, runs: int, before_each=None,
+                     record: list | None = None) -> list[float]:
     times = []
     for _ in range(runs):
         if before_each:
             await before_each()
-        page, tti = await browser.open(url)
+        page, tti = await browser.open(url, record=record)
         if tti is None:
             raise TimeoutError(f"{url} never became interactive")
         times.append(tti)
@@ -193,6 +214,191 @@ async def wait_until(check, timeout: float, step: float = 0.25) -> bool:
     return check()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """Return the CPU time (user + system) the given processes have used so far."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has just ended
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def wait_quiet(server, expected: int, timeout: float = 900) -> None:
+    """Wait until ``server`` runs ``expected`` kernels, and it and they have gone idle.
+
+    Voila logs that a pool "is filled" once its kernels have started, before they
+    have run their page (the server renders each page as its kernel runs it); a
+    run started then would measure that work too.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kernels = server.kernel_pids()
+        watched = [server.process.pid, *kernels]
+        before = cpu_seconds(watched)
+        await asyncio.sleep(2)
+        if (len(kernels) >= expected and sorted(server.kernel_pids()) == sorted(kernels)
+                and cpu_seconds(watched) - before < 0.01 * len(watched) + 0.05):
+            return
+    raise TimeoutError(f"the server's {expected} kernels did not go quiet in {timeout:.0f} s")
+
+
+#: The version of ipywidgets' control protocol (widget state requests) the page speaks.
+CONTROL_PROTOCOL = "1.0.0"
+KERNEL_ID = re.compile(r"""kernelId["']?\s*:\s*["']([0-9a-f-]{36})["']""")
+
+
+def wire_message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:
+    """Return a Jupyter message as the kernel websocket takes it (JSON, shell channel)."""
+    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session,
+              "username": "attendee", "version": "5.3",
+              "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return json.dumps({"header": header, "parent_header": {}, "metadata": metadata or {},
+                       "content": content, "channel": "shell", "buffers": []})
+
+
+def read_wire(frame: str | bytes) -> dict:
+    """Decode a message from the kernel websocket (JSON text, or binary with buffers)."""
+    if isinstance(frame, bytes):
+        count = int.from_bytes(frame[:4], "little")
+        offsets = [int.from_bytes(frame[4 + 4 * i:8 + 4 * i], "little") for i in range(count)]
+        frame = frame[offsets[0]:offsets[1] if count > 1 else None].decode()
+    return json.loads(frame)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to 127.0.0.1, as lean as a load generator needs.
+
+    A general HTTP client costs the load generator more CPU than the server spends
+    answering; this one only writes a GET or POST and reads the body (by length, or
+    chunked), so the machine's cores go to the server being measured.
+    """
+
+    def __init__(self, port: int):
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, path: str, method: str = "GET", body: bytes = b"",
+                      content_type: str = "") -> tuple[int, bytes]:
+        """Send one request and return (status, body)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        if method != "GET":
+            head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip()
+                   for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        if headers.get("transfer-encoding") == "chunked":
+            parts = []
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                parts.append(await self.reader.readexactly(size + 2))
+            await self.reader.readuntil(b"\r\n")
+            data = b"".join(part[:-2] for part in parts)
+        else:
+            data = await self.reader.readexactly(int(headers.get("content-length", 0)))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def protocol_attendee(port: int, page: str, resources: list[str],
+                            timeout: float = 180) -> tuple[float | None, str | None]:
+    """Load a page the way Chromium does, minus drawing it; return (seconds, kernel id).
+
+    The attendee fetches the page, then every resource in ``resources`` (paths
+    recorded from Chromium; ``{kernel}`` stands for its own kernel's id) over six
+    keep-alive connections, opens the kernel's websocket and asks for the widget
+    state, as ipywidgets' manager does. The time runs until the last resource and
+    the state have both arrived; None if that takes longer than ``timeout``.
+    """
+    from tornado.websocket import websocket_connect
+
+    start = time.monotonic()
+    connections = [Connection(port) for _ in range(6)]
+    kernel = None
+
+    async def load() -> None:
+        nonlocal kernel
+        status, html = await connections[0].request(f"/voila/render/{page}")
+        found = KERNEL_ID.search(html.decode())
+        if status != 200 or not found:
+            raise ConnectionError(f"the page answered {status} without a kernel")
+        kernel = found.group(1)
+        queue = [path.replace("{kernel}", kernel) for path in resources]
+
+        async def worker(connection: Connection) -> None:
+            while queue:
+                path = queue.pop(0)
+                status, _ = await connection.request(path)
+                if status != 200:
+                    raise ConnectionError(f"{path} answered {status}")
+
+        await asyncio.gather(*map(worker, connections), widget_state(kernel))
+
+    async def widget_state(kernel: str) -> None:
+        session = uuid.uuid4().hex
+        socket = await websocket_connect(
+            f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={session}")
+        comm = uuid.uuid4().hex
+        socket.write_message(wire_message(
+            "comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
+                          "data": {}}, session, {"version": CONTROL_PROTOCOL}))
+        socket.write_message(wire_message(
+            "comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}, session))
+        while True:
+            frame = await socket.read_message()
+            if frame is None:
+                raise ConnectionError("the kernel websocket closed")
+            msg = read_wire(frame)
+            data = msg.get("content", {}).get("data", {})
+            if msg["header"]["msg_type"] == "comm_msg" and data.get("method") == "update_states":
+                socket.close()
+                return
+
+    try:
+        await asyncio.wait_for(load(), timeout)
+    except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
+        return None, kernel
+    finally:
+        for connection in connections:
+            connection.close()
+    return time.monotonic() - start, kernel
+
+
+async def shut_down(port: int, kernel: str) -> None:
+    """Send the request Voila's page sends as its tab closes (a beacon)."""
+    connection = Connection(port)
+    try:
+        await connection.request(f"/voila/api/shutdown/{kernel}", "POST", b"_xsrf=",
+                                 "application/x-www-form-urlencoded")
+    finally:
+        connection.close()
+
+
+def recorded_resources(urls: list[str], base_url: str) -> list[str]:
+    """Turn the URLs Chromium requested into paths a protocol attendee fetches."""
+    paths = []
+    for url in dict.fromkeys(urls):
+        if not url.startswith(base_url):
+            continue
+        path = url[len(base_url):]
+        if path.startswith("/api/kernels/"):
+            path = "/api/kernels/{kernel}"
+        paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
 async def measure(args) -> list[tuple[str, str, str]]:
     from playwright.async_api import async_playwright
 
@@ -212,6 +418,9 @@ async def measure(args) -> list[tuple[str, str, str]]:
         static, port = serve_static(floor_html.parent)
         floor_url = f"http://127.0.0.1:{port}/page.html"
         try:
+            # One load first, not counted: Chromium's first page pays its own start-up,
+            # and would otherwise weigh on the floor alone.
+            await sequential(browser, floor_url, 1)
             floor = await sequential(browser, floor_url, args.runs)
             f = statistics.median(floor)
             rows.append(("Floor: static nbconvert export", f"{f:.2f} s", "1.00x"))
@@ -219,16 +428,6 @@ async def measure(args) -> list[tuple[str, str, str]]:
             def ratio(value: float) -> str:
                 return f"{value / f:.2f}x"
 
-            # The same number of browsers at once on the static page: what the browsers
-            # alone cost when they share this machine's cores with nothing else.
-            opened = await asyncio.gather(*[browser.open(floor_url)
-                                            for _ in range(args.attendees)])
-            times = [tti for _, tti in opened if tti is not None]
-            await asyncio.gather(*[Browser.leave(page) for page, _ in opened])
-            floor_k = {q: percentile(times, q) for q in (50, 95)}
-            for q, value in floor_k.items():
-                rows.append((f"Floor, {args.attendees} browsers at once, p{q}",
-                             f"{value:.2f} s", ratio(value)))
         finally:
             static.shutdown()
 
@@ -244,34 +443,28 @@ async def measure(args) -> list[tuple[str, str, str]]:
 
         # Voila, preheated (the repository's voila.json).
         warm = start_voila(COURSE_DIR, work / "warm", config=config)
+        resources: list[str] = []
         try:
-            marker = f"Kernel pool of {args.page} is filled"
-            filled = {"n": 0}
+            async def quiet() -> None:
+                await wait_quiet(warm, pooled_total)
 
-            async def pool_ready():
-                filled["n"] += 1
-                ok = await wait_until(lambda: warm.log().count(marker) >= filled["n"], 300)
-                if not ok:
-                    raise TimeoutError("the kernel pool did not refill")
-
-            await wait_until(lambda: all(warm.pool_filled(pg) for pg, s in pools.items()
-                                         if pg != "default" and s.get("pool_size")), 600)
             times = await sequential(browser, warm.render_url(args.page), args.runs,
-                                     before_each=pool_ready)
+                                     before_each=quiet, record=resources)
             h = statistics.median(times)
             rows.append((f"Voila, preheated (pool of {page_pool})", f"{h:.2f} s", ratio(h)))
 
             # Every kernel here has run a vignette page (pooled kernels run theirs ahead).
-            await pool_ready()
+            await quiet()
             kernels = warm.kernel_pids()
             rss = sorted(process_rss_kib(pid) / 1024 for pid in kernels)
             rows.append(("RSS of one vignette kernel (median)", f"{statistics.median(rss):.0f} MiB",
                          f"{rss[0]:.0f}-{rss[-1]:.0f} MiB over {len(kernels)} kernels"))
+            resources = recorded_resources(resources, warm.base_url)
         finally:
             warm.stop()
 
-        # K attendees at once, on a server whose pools are full; by default the page's
-        # pool is the size of the room, as deploy/README.md advises for such a session.
+        # A room: K attendees at once, on a server whose pools are full and quiet; by
+        # default the page's pool is the size of the room, as deploy/README.md advises.
         room_config = workshop_config()
         room_pools = room_config["VoilaKernelManager"]["kernel_pools_config"]
         room_pool = args.attendee_pool if args.attendee_pool is not None else args.attendees
@@ -280,33 +473,47 @@ async def measure(args) -> list[tuple[str, str, str]]:
         if args.fill_delay is not None:
             room_config["VoilaKernelManager"]["fill_delay"] = args.fill_delay
         fill_delay = room_config["VoilaKernelManager"].get("fill_delay", 1)
-        pooled_total = sum(s.get("pool_size", 0) for p, s in room_pools.items()
-                           if p != "default")
-        warm = start_voila(COURSE_DIR, work / "room", config=room_config)
+        room_total = sum(s.get("pool_size", 0) for p, s in room_pools.items() if p != "default")
+        k = args.attendees
+        room = start_voila(COURSE_DIR, work / "room", config=room_config)
+        real: list[float] = []
+        served: list[float] = []
+        failures = 0
         try:
-            await wait_until(lambda: all(warm.pool_filled(pg) for pg, s in room_pools.items()
-                                         if pg != "default" and s.get("pool_size")), 900)
-            baseline = len(warm.kernel_pids())
-            opened = await asyncio.gather(*[browser.open(warm.render_url(args.page))
-                                            for _ in range(args.attendees)])
-            times = [tti for _, tti in opened if tti is not None]
-            k = args.attendees
-            if len(times) < k:
-                rows.append((f"{k} attendees: pages never interactive within 180 s",
-                             str(k - len(times)), "failures"))
+            url = room.render_url(args.page)
+            for _ in range(args.bursts):
+                await wait_quiet(room, room_total)
+                results = await asyncio.gather(
+                    browser.open(url),
+                    *[protocol_attendee(room.port, args.page, resources)
+                      for _ in range(k - 1)])
+                (page, tti), others = results[0], results[1:]
+                failures += (tti is None) + sum(t is None for t, _ in others)
+                if tti is not None:
+                    real.append(tti)
+                served.extend(t for t, _ in others if t is not None)
+                await asyncio.gather(Browser.leave(page),
+                                     *[shut_down(room.port, kernel)
+                                       for _, kernel in others if kernel])
             where = f"page pool of {room_pool or page_pool}, refill after {fill_delay:g} s"
+            if failures:
+                rows.append((f"{k} attendees: pages not interactive within 180 s",
+                             str(failures), "failures"))
             for q in (50, 95):
-                value = percentile(times, q)
-                rows.append((f"{k} attendees at once ({where}), p{q}", f"{value:.2f} s",
-                             f"{ratio(value)}; {value / floor_k[q]:.2f}x the floor at {k}"))
+                value = percentile(real, q)
+                rows.append((f"{k} attendees at once ({where}): Chromium TTI, p{q}",
+                             f"{value:.2f} s", f"{ratio(value)} ({len(real)} bursts)"))
+            for q in (50, 95):
+                value = percentile(served, q)
+                rows.append((f"{k} attendees at once: server's share (protocol level), p{q}",
+                             f"{value:.2f} s", f"{len(served)} attendees"))
 
-            await asyncio.gather(*[Browser.leave(page) for page, _ in opened])
             await asyncio.sleep(args.leave_wait)
-            left = len(warm.kernel_pids())
+            left = len(room.kernel_pids())
             rows.append((f"Kernels {args.leave_wait:.0f} s after the attendees left",
-                         str(left), f"the pools hold {pooled_total} (before arrival: {baseline})"))
+                         str(left), f"the pools hold {room_total}"))
         finally:
-            warm.stop()
+            room.stop()
         await browser.browser.close()
     if browser.external:
         print("Requests off 127.0.0.1 (aborted):", *sorted(browser.external), sep="\n  ")
@@ -328,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fill-delay", type=float, default=None,
                         help="seconds before a handed-out pooled kernel is replaced, while the "
                         "attendees arrive (default: voila.json's)")
+    parser.add_argument("--bursts", type=int, default=5,
+                        help="times the room arrives at once (one Chromium TTI per burst)")
     parser.add_argument("--leave-wait", type=float, default=120,
                         help="seconds to wait after the attendees leave before counting kernels")
     parser.add_argument("--fetch-widget-js", action="store_true",

@@ -7,6 +7,7 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKSHOP = ROOT / "course" / "workshop"
 COURSE = sorted((ROOT / "course").rglob("*.ipynb"))
 ALL_NOTEBOOKS = sorted(
     p
@@ -14,6 +15,11 @@ ALL_NOTEBOOKS = sorted(
     if not any(part.startswith(".") or part in {"build", "test-artifacts"} for part in p.parts)
 )
 NOTEBOOK_KEYS = {"kernelspec", "language_info"}
+
+
+def expected_kernel(path: Path) -> str:
+    """The kernelspec a course notebook names: the lean workshop kernel for workshop pages."""
+    return "irh-workshop" if path.parent == WORKSHOP else "python3"
 
 
 def test_the_course_has_notebooks():
@@ -36,7 +42,7 @@ def test_course_notebook_keeps_only_needed_metadata(path):
     """Does a course notebook carry only kernelspec and language_info metadata?"""
     nb = nbformat.read(path, as_version=4)
     assert set(nb.metadata) <= NOTEBOOK_KEYS, set(nb.metadata) - NOTEBOOK_KEYS
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    assert nb.metadata.get("kernelspec", {}).get("name") == expected_kernel(path)
     nbformat.validate(nb)
 
 
@@ -47,7 +53,7 @@ def test_course_notebook_executes_in_a_fresh_kernel(path):
     client = NotebookClient(
         nb,
         timeout=120,
-        kernel_name="python3",
+        kernel_name=expected_kernel(path),
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

@@ -55,7 +55,7 @@ def test_page_is_stored_clean(page):
     """Is the page stored without outputs, execution counts or extra metadata?"""
     nb = nbformat.read(COURSE_DIR / page, as_version=4)
     assert set(nb.metadata) <= {"kernelspec", "language_info"}
-    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.metadata.kernelspec.name == ("python3" if page == "index.ipynb" else "irh-workshop")
     for cell in nb.cells:
         assert cell.metadata == {}
         if cell.cell_type == "code":
@@ -84,7 +84,7 @@ def test_workshop_page_imports_no_heavy_module(page, tmp_path):
         "import sys, json\n"
         f"print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))"
     ))
-    NotebookClient(nb, timeout=60, kernel_name="python3",
+    NotebookClient(nb, timeout=60, kernel_name="irh-workshop",
                    resources={"metadata": {"path": str(folder)}}).execute()
     printed = nb.cells[-1].outputs[0]["text"]
     assert json.loads(printed) == []
@@ -119,6 +119,31 @@ def test_config_survives_many_kernels_starting_at_once():
     config = json.loads(VOILA_CONFIG.read_text())
     assert config["KernelManager"]["transport"] == "ipc"
     assert config["VoilaExecutor"]["iopub_timeout"] >= 20
+
+
+def test_config_refills_pools_after_a_room_is_served():
+    """Does a handed-out pooled kernel wait long enough before its replacement starts?
+
+    Refilling at once makes the server start and render a page for every attendee of
+    a room while it is still serving them (deploy/README.md gives the measurement).
+    """
+    config = json.loads(VOILA_CONFIG.read_text())
+    assert config["VoilaKernelManager"]["fill_delay"] >= 10
+
+
+def test_every_setting_is_documented():
+    """Does deploy/README.md explain every setting voila.json makes?"""
+    config = json.loads(VOILA_CONFIG.read_text())
+    documented = (REPO_ROOT / "deploy" / "README.md").read_text()
+    names = []
+    for section, settings in config.items():
+        for key, value in settings.items():
+            if key == "tornado_settings":
+                names.extend(f"{section}.{key}.{inner}" for inner in value)
+            else:
+                names.append(f"{section}.{key}")
+    missing = [name for name in names if f"`{name}`" not in documented]
+    assert missing == []
 
 
 def test_config_serves_no_source_data_or_hidden_file():

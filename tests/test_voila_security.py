@@ -192,6 +192,26 @@ def test_page_renders_without_its_source(server, page):
             shutdown(server, html)
 
 
+#: The only JupyterLab extensions a page loads: the two that draw widgets.
+WIDGET_EXTENSIONS = {"@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"}
+
+
+@pytest.mark.parametrize("page", ["workshop/first-contact.ipynb", "index.ipynb"])
+def test_page_loads_only_the_widget_extensions(server, page):
+    """Does a page load the widget managers and none of the other installed extensions?"""
+    status, html = fetch(server, "/voila/render/" + quote(page))
+    try:
+        assert status == 200
+        found = re.search(r'<script id="jupyter-config-data"[^>]*>(.*?)</script>', html,
+                          re.DOTALL)
+        assert found, "the page has no page configuration"
+        extensions = {ext["name"] for ext in json.loads(found.group(1))["federated_extensions"]}
+        assert extensions == WIDGET_EXTENSIONS
+    finally:
+        if status == 200:
+            shutdown(server, html)
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
         '"', "&quot;")
