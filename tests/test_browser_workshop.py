@@ -217,3 +217,22 @@ def test_keyboard_path_with_a_script_payload(browser, server, page_path):
         assert page.evaluate("() => window.__irh_injected") is None
     finally:
         page.context.close()
+
+
+def test_page_carries_on_after_its_connection_drops(browser, server):
+    """After the kernel connection drops (a laptop that slept), does the page reconnect
+    to the same kernel and answer the next choice?"""
+    page, dialogs = open_page(browser, server, "workshop/first-contact.ipynb", DESKTOP)
+    try:
+        page.locator(START).click()
+        expect(page.locator(CHOICE).first).to_be_visible()
+        kernel = page.evaluate("window.irhKernel.id")
+        page.evaluate("window.irhKernel.ws.close()")
+        page.wait_for_function("window.irhKernel.drops === 1")
+        page.locator(CHOICE).first.click()
+        expect(page.locator(FEEDBACK).first).to_be_visible(timeout=30_000)
+        assert page.evaluate("window.irhKernel.ws.readyState") == 1  # open again
+        assert page.evaluate("window.irhKernel.id") == kernel
+        assert dialogs == []
+    finally:
+        page.context.close()

@@ -56,13 +56,36 @@ class Kernel {
     this.comms = new Map();
     this.onCommOpen = null;
     this.pending = [];
+    this.leaving = false;
+    this.retries = 0;
+    this.drops = 0; // connections lost so far (the tests read it)
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.ws = new WebSocket(
-      `${proto}//${location.host}${baseUrl}api/kernels/${kernelId}/channels?session_id=${this.session}`);
+    this.url = `${proto}//${location.host}${baseUrl}api/kernels/${kernelId}/channels?session_id=${this.session}`;
+    window.addEventListener('beforeunload', () => { this.leaving = true; });
+    this._connect();
+  }
+
+  // A dropped connection (a laptop that slept, a flaky network) is opened again to the
+  // same kernel, which kept the widgets and the attendee's reflections; messages sent
+  // meanwhile wait in `pending`. Waits grow from 1 s to 30 s between attempts.
+  _connect() {
+    this.ws = new WebSocket(this.url);
     this.ws.binaryType = 'arraybuffer';
-    this.ws.onopen = () => { for (const m of this.pending) this.ws.send(m); this.pending = null; };
+    this.ws.onopen = () => {
+      this.retries = 0;
+      const queued = this.pending || [];
+      this.pending = null;
+      for (const m of queued) this.ws.send(m);
+    };
     this.ws.onmessage = (e) => this._handle(deserialize(e.data));
-    this.ws.onclose = () => console.warn('[irh] kernel websocket closed');
+    this.ws.onclose = () => {
+      if (this.leaving) return;
+      this.drops += 1;
+      if (this.pending === null) this.pending = [];
+      const wait = Math.min(30000, 1000 * 2 ** this.retries++);
+      console.warn(`[irh] kernel connection lost; trying again in ${wait / 1000} s`);
+      setTimeout(() => this._connect(), wait);
+    };
   }
 
   send(msg_type, content, { metadata = {}, buffers = [], callbacks, channel = 'shell' } = {}) {
@@ -177,6 +200,7 @@ const config = JSON.parse(document.getElementById('jupyter-config-data').textCon
 async function main() {
   const kernel = new Kernel(config.baseUrl, config.kernelId);
   window.addEventListener('beforeunload', () => kernel.shutdownBeacon());
+  window.irhKernel = kernel;
   const manager = new LiteManager(kernel);
   window.liteWidgetManager = manager;
   await manager._loadFromKernel();
