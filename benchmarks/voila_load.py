@@ -262,9 +262,9 @@ def wire_message(msg_type: str, content: dict, session: str, metadata: dict | No
 def read_wire(frame: str | bytes) -> dict:
     """Decode a message from the kernel websocket (JSON text, or binary with buffers)."""
     if isinstance(frame, bytes):
-        count = int.from_bytes(frame[:4], "little")
-        offsets = [int.from_bytes(frame[4 + 4 * i:8 + 4 * i], "little") for i in range(count)]
-        frame = frame[offsets[0]:offsets[1] if count > 1 else None].decode()
+        from jupyter_server.services.kernels.connection.base import deserialize_binary_message
+
+        return deserialize_binary_message(frame)
     return json.loads(frame)
 
 

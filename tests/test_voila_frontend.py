@@ -16,8 +16,7 @@ import subprocess
 from urllib.parse import quote
 
 import pytest
-from test_voila_security import fetch, shutdown
-from voila_support import REPO_ROOT
+from voila_support import REPO_ROOT, fetch, shutdown
 
 PACKAGE = REPO_ROOT / "deploy" / "voila-template"
 FRONTEND = PACKAGE / "frontend"

@@ -9,7 +9,6 @@ holds a unique marker; no response may contain one.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import re
 import shutil
@@ -18,7 +17,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from voila_support import COURSE_DIR, course_pages, start_voila, workshop_config
+from voila_support import (
+    COURSE_DIR,
+    course_pages,
+    fetch,
+    kernel_id_of,
+    shutdown,
+    start_voila,
+    workshop_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -125,34 +132,6 @@ def server(site, tmp_path_factory):
                         config=workshop_config(pool_size=1))
     yield voila
     voila.stop()
-
-
-def fetch(server, path: str, method: str = "GET", hops: int = 3) -> tuple[int, str]:
-    """Request a raw path (sent exactly as written), following same-server redirects."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.request(method, path)
-        response = conn.getresponse()
-        body = response.read().decode("utf-8", "replace")
-        location = response.getheader("Location")
-    finally:
-        conn.close()
-    if response.status in (301, 302, 303, 307, 308) and location and hops:
-        location = re.sub(r"^https?://[^/]+", "", location)
-        return fetch(server, location, method, hops - 1)
-    return response.status, body
-
-
-def kernel_id_of(html: str) -> str:
-    """The kernel id Voila wrote into a page."""
-    match = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', html)
-    assert match, "no kernel id in the page"
-    return match.group(1)
-
-
-def shutdown(server, html: str) -> None:
-    """Shut a page's kernel down, as the page does when its tab closes."""
-    fetch(server, f"/voila/api/shutdown/{kernel_id_of(html)}", method="POST")
 
 
 def code_lines(page: str) -> list[str]:

@@ -7,6 +7,7 @@ are given (never the machine's), and are stopped by their process id.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -247,6 +248,34 @@ def start_voila(
                 server.stop()
                 raise TimeoutError(f"voila did not answer:\n{server.log()}") from None
             time.sleep(0.2)
+
+
+def fetch(server, path: str, method: str = "GET", hops: int = 3) -> tuple[int, str]:
+    """Request a raw path (sent exactly as written), following same-server redirects."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        location = response.getheader("Location")
+    finally:
+        conn.close()
+    if response.status in (301, 302, 303, 307, 308) and location and hops:
+        location = re.sub(r"^https?://[^/]+", "", location)
+        return fetch(server, location, method, hops - 1)
+    return response.status, body
+
+
+def kernel_id_of(html: str) -> str:
+    """The kernel id Voila wrote into a page."""
+    match = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', html)
+    assert match, "no kernel id in the page"
+    return match.group(1)
+
+
+def shutdown(server, html: str) -> None:
+    """Shut a page's kernel down, as the page does when its tab closes."""
+    fetch(server, f"/voila/api/shutdown/{kernel_id_of(html)}", method="POST")
 
 
 def require_chromium() -> None:
