@@ -18,22 +18,17 @@ Environment variables (none is required):
 """
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import platformdirs
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
+
+# The feedback preprocessor is part of the course's installed `instructor` package.
+from instructor.feedback import HideHiddenTestErrors
 
 COURSE_ROOT = Path(__file__).resolve().parent
-# nbgrader runs this file with its own sys.path; the feedback preprocessor lives in
-# instructor/ beside this file.
-if str(COURSE_ROOT) not in sys.path:
-    sys.path.insert(0, str(COURSE_ROOT))
-
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades  # noqa: E402
-
-from instructor.feedback import HideHiddenTestErrors  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 

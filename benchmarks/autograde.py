@@ -30,10 +30,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from instructor.course_copy import (  # noqa: E402
+from instructor.course_copy import (
     copy_course,
     isolated_env,
     notebooks,
@@ -41,7 +38,7 @@ from instructor.course_copy import (  # noqa: E402
     run_nbgrader,
     submit,
 )
-from instructor.release import find_assignments, release  # noqa: E402
+from instructor.release import course_root, find_assignments, release
 
 EMPTY = "zz_empty"
 TARGET = 1.2
@@ -114,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="runs of each; medians of the times and of the ratios are reported")
     args = parser.parse_args(argv)
 
-    names = find_assignments(ROOT) if args.assignment == "all" else [args.assignment]
+    names = find_assignments(course_root()) if args.assignment == "all" else [args.assignment]
     with tempfile.TemporaryDirectory(prefix="irh-bench-") as tmp:
         course = copy_course(Path(tmp) / "course", with_exercises=False)
         make_empty_assignment(course)

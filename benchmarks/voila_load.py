@@ -53,14 +53,12 @@ import time
 import uuid
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 # The server and browser helpers are shared with the tests.
-sys.path.insert(0, str(REPO_ROOT / "tests"))
-
-from voila_support import (  # noqa: E402
+from irh_devtools.voila import (
     CHROMIUM,
     CHROMIUM_ARGS,
     COURSE_DIR,
+    REPO_ROOT,
     process_rss_kib,
     start_voila,
     workshop_config,

@@ -50,7 +50,7 @@ def server(tmp_path_factory):
     One per test module; skips (or fails, with IRH_REQUIRE_BROWSER=1) without Chromium,
     since only browser tests ask for it.
     """
-    from voila_support import COURSE_DIR, require_chromium, start_voila, workshop_config
+    from irh_devtools.voila import COURSE_DIR, require_chromium, start_voila, workshop_config
 
     require_chromium()
     voila = start_voila(
@@ -64,7 +64,8 @@ def server(tmp_path_factory):
 def browser(server):
     """One Chromium per test module; each test opens its own page or context."""
     from playwright.sync_api import sync_playwright
-    from voila_support import launch_chromium
+
+    from irh_devtools.voila import launch_chromium
 
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
-from voila_support import (
+
+from irh_devtools.voila import (
     CHOICE,
     CONTINUE,
     DEBRIEF,
@@ -24,7 +25,6 @@ from voila_support import (
     screenshot,
     wait_rendered,
 )
-
 from widgets.scenario import find_scenario, load_scenario
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

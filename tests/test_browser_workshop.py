@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from voila_support import (
+
+from irh_devtools.voila import (
     CHOICE,
     CONTINUE,
     DEBRIEF,
@@ -32,7 +33,6 @@ from voila_support import (
     plan_path,
     screenshot,
 )
-
 from widgets.html import title_case
 from widgets.scenario import find_scenario, load_scenario
 from widgets.session import Session

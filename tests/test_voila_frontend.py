@@ -16,7 +16,8 @@ import subprocess
 from urllib.parse import quote
 
 import pytest
-from voila_support import REPO_ROOT, fetch, shutdown
+
+from irh_devtools.voila import REPO_ROOT, fetch, shutdown
 
 PACKAGE = REPO_ROOT / "deploy" / "voila-template"
 FRONTEND = PACKAGE / "frontend"

@@ -10,7 +10,8 @@ import urllib.request
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from voila_support import (
+
+from irh_devtools.voila import (
     COURSE_DIR,
     REPO_ROOT,
     VOILA_CONFIG,
@@ -19,7 +20,6 @@ from voila_support import (
     course_pages,
     start_voila,
 )
-
 from widgets import force
 
 #: Modules a vignette page has no use for; each costs kernel memory and start time.

@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from voila_support import (
+
+from irh_devtools.voila import (
     COURSE_DIR,
     course_pages,
     fetch,

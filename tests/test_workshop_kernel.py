@@ -21,7 +21,8 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.session import Session
 from nbclient import NotebookClient
-from voila_support import REPO_ROOT, WORKSHOP_DIR, WORKSHOP_VIGNETTES
+
+from irh_devtools.voila import REPO_ROOT, WORKSHOP_DIR, WORKSHOP_VIGNETTES
 
 KERNEL = "irh-workshop"
 PACKAGE = REPO_ROOT / "deploy" / "voila-template"

@@ -24,9 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the course checkout (editable install)
 COURSE_DIR = REPO_ROOT / "course"
 WORKSHOP_DIR = COURSE_DIR / "workshop"
 VOILA_CONFIG = REPO_ROOT / "voila.json"
@@ -287,6 +285,8 @@ def require_chromium() -> None:
     if Path(CHROMIUM).exists():
         return
     reason = f"{CHROMIUM} is missing (install Debian's chromium package)"
+    import pytest  # only tests call this
+
     if os.environ.get("IRH_REQUIRE_BROWSER") == "1":
         pytest.fail(f"IRH_REQUIRE_BROWSER=1 but {reason}")
     print(f"skipping browser test: {reason}")
