@@ -7,6 +7,7 @@ are given (never the machine's), and are stopped by their process id.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,9 +273,79 @@ def kernel_id_of(html: str) -> str:
     return match.group(1)
 
 
-def shutdown(server, html: str) -> None:
-    """Shut a page's kernel down, as the page does when its tab closes."""
-    fetch(server, f"/voila/api/shutdown/{kernel_id_of(html)}", method="POST")
+def kernel_message(msg_type: str, content: dict, session: str, channel: str = "shell") -> str:
+    """Return a Jupyter message as a page sends it over the kernel websocket (JSON)."""
+    return json.dumps({
+        "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "attendee",
+                   "session": session, "date": "2026-01-01T00:00:00Z", "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "content": content, "channel": channel,
+        "buffers": [],
+    })
+
+
+def kernel_ws_url(server, kernel_id: str, session: str | None = None) -> str:
+    """Return the websocket address of a kernel, as a page opens it."""
+    session = session or uuid.uuid4().hex
+    return f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?session_id={session}"
+
+
+async def talk(url: str, messages: Sequence[str | bytes], wait: float,
+               origin: str | None = None) -> list[dict]:
+    """Send messages over a kernel websocket; return the messages received within ``wait``.
+
+    Binary messages received are listed as ``{"binary": size}``; a closed connection
+    ends the wait early.
+    """
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import WebSocketClosedError, websocket_connect
+
+    headers = {"Origin": origin} if origin else {}
+    ws = await websocket_connect(HTTPRequest(url, headers=headers),
+                                 max_message_size=64 * 1024 * 1024)
+    received: list[dict] = []
+    try:
+        for message in messages:
+            try:
+                await ws.write_message(message, binary=isinstance(message, bytes))
+            except WebSocketClosedError:
+                break  # the server closed it; the read below reports how
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while (left := deadline - loop.time()) > 0:
+            try:
+                raw = await asyncio.wait_for(ws.read_message(), left)
+            except TimeoutError:
+                break
+            if raw is None:
+                received.append({"closed": ws.close_code})
+                break
+            received.append(json.loads(raw) if isinstance(raw, str) else {"binary": len(raw)})
+    finally:
+        ws.close()
+    return received
+
+
+def kernel_alive(server, kernel_id: str) -> bool:
+    """Tell whether the server still runs a kernel (its REST model answers)."""
+    return fetch(server, f"/api/kernels/{kernel_id}")[0] == 200
+
+
+def shutdown(server, html: str, timeout: float = 20) -> None:
+    """Shut a page's kernel down as the page does when its tab closes, and wait for it.
+
+    The page sends ``shutdown_request`` over its own kernel websocket.
+    """
+    kernel = kernel_id_of(html)
+    if not kernel_alive(server, kernel):
+        return
+    message = kernel_message("shutdown_request", {"restart": False}, uuid.uuid4().hex,
+                             channel="control")
+    asyncio.run(talk(kernel_ws_url(server, kernel), [message], 1))
+    deadline = time.monotonic() + timeout
+    while kernel_alive(server, kernel):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"kernel {kernel} still runs after its page asked to shut down")
+        time.sleep(0.2)
 
 
 def require_chromium() -> None:
@@ -456,3 +528,38 @@ def wait_rendered(page, timeout: float = 60, settle: float = 1.0) -> None:
             return
         time.sleep(0.1)
     raise TimeoutError("the page's widgets kept changing")
+
+
+# --- what a page reports while a test drives it ------------------------------------------
+
+#: Reports every Content-Security-Policy violation of a document to the test, before any
+#: of the page's own scripts runs (Playwright's init scripts are exempt from the policy).
+_REPORT_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__irhReportViolation(`${e.effectiveDirective} blocked ${e.blockedURI} (${where})`);
+});
+"""
+
+
+def watch_problems(page) -> list[str]:
+    """Collect what a page reports as wrong, from now on: call before ``page.goto``.
+
+    Parameters
+    ----------
+    page : playwright.sync_api.Page
+        A page that has not loaded anything yet.
+
+    Returns
+    -------
+    list of str
+        A list that fills as the page runs: console errors, uncaught script errors and
+        Content-Security-Policy violations (blocked scripts, images, connections), one
+        line each.
+    """
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.expose_function("__irhReportViolation", lambda text: problems.append(f"CSP: {text}"))
+    page.add_init_script(_REPORT_VIOLATIONS)
+    return problems

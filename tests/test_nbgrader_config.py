@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import platformdirs
+from nbgrader.preprocessors import ClearSolutions
 from traitlets.config.loader import PyFileConfigLoader
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,3 +70,29 @@ def test_feedback_preprocessors_hide_tests_and_notes(monkeypatch, tmp_path):
     assert names[:2] == ["GetGrades", "CSSHTMLHeaderPreprocessor"]
     assert "ClearMarkScheme" in names
     assert names.index("HideHiddenTestErrors") < names.index("ClearHiddenTests")
+
+
+# nbgrader's documented answer stub: a blank answer fails loudly instead of passing silently.
+ANSWER_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def test_answer_stub_is_nbgraders_default(monkeypatch, tmp_path):
+    """Does generate_assignment replace a Python solution with nbgrader's default stub,
+    ending in `raise NotImplementedError()`?"""
+    c = load(monkeypatch, IRH_EXCHANGE_ROOT=str(tmp_path))
+    assert ClearSolutions(config=c).code_stub["python"] == ANSWER_STUB
+
+
+def test_student_answer_cells_raise_not_implemented():
+    """Does every autograded answer cell of every student notebook in exercises/ end in
+    nbgrader's stub, so that a blank answer fails its tests loudly?"""
+    answer_cells = 0
+    for path in sorted((ROOT / "exercises").glob("**/*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            marks = cell.get("metadata", {}).get("nbgrader", {})
+            if cell["cell_type"] == "code" and marks.get("solution") and not marks.get("grade"):
+                answer_cells += 1
+                source = "".join(cell["source"])
+                assert source.endswith(ANSWER_STUB), f"{path.name}: {marks.get('grade_id')}"
+    assert answer_cells > 0
