@@ -23,7 +23,7 @@ runs, for:
 
 It also reports the resident memory of one vignette kernel and how many kernels
 are left ``--leave-wait`` seconds after the attendees left (Chromium closes its
-tab, which sends Voila's shutdown beacon; a protocol-level attendee sends the
+tab, which asks for a shutdown over the page's websocket; a protocol-level attendee sends the
 same request).
 
 Usage, from the repository root::
@@ -375,13 +375,20 @@ async def protocol_attendee(port: int, page: str, resources: list[str],
 
 
 async def shut_down(port: int, kernel: str) -> None:
-    """Send the request Voila's page sends as its tab closes (a beacon)."""
-    connection = Connection(port)
+    """Do what the page does as its tab closes: ask, over its websocket, for a shutdown."""
+    from tornado.websocket import websocket_connect
+
+    session = uuid.uuid4().hex
     try:
-        await connection.request(f"/voila/api/shutdown/{kernel}", "POST", b"_xsrf=",
-                                 "application/x-www-form-urlencoded")
-    finally:
-        connection.close()
+        socket = await websocket_connect(
+            f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={session}")
+    except OSError:
+        return  # already gone
+    message = json.loads(wire_message("shutdown_request", {"restart": False}, session))
+    message["channel"] = "control"
+    await socket.write_message(json.dumps(message))
+    await asyncio.sleep(0.2)
+    socket.close()
 
 
 def recorded_resources(urls: list[str], base_url: str) -> list[str]:
@@ -464,6 +471,9 @@ async def measure(args) -> list[tuple[str, str, str]]:
         # A room: K attendees at once, on a server whose pools are full and quiet; by
         # default the page's pool is the size of the room, as deploy/README.md advises.
         room_config = workshop_config()
+        # Every simulated attendee comes from this machine's loopback address, which the
+        # server's guard would take for one device holding the whole room.
+        room_config["GuardedKernelManager"]["max_kernels_per_client"] = 0
         room_pools = room_config["VoilaKernelManager"]["kernel_pools_config"]
         room_pool = args.attendee_pool if args.attendee_pool is not None else args.attendees
         if room_pool:

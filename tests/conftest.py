@@ -25,11 +25,10 @@ def journal_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("IRH_JOURNAL_DIR", str(folder))
     for name in ("VOILA_BASE_URL", "VOILA_KERNEL_ID"):
         monkeypatch.delenv(name, raising=False)
-    from widgets.journal import Journal
+    from widgets import journal
 
-    Journal._shared.clear()
-    yield folder
-    Journal._shared.clear()
+    monkeypatch.setattr(journal, "PAGE_JOURNAL", journal.Journal())
+    return folder
 
 
 @pytest.fixture(scope="module")

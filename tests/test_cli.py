@@ -1,8 +1,12 @@
 """Tests of widgets/cli.py: ``python -m widgets validate`` and ``play``, run as commands."""
 
+import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
+
+import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "scenario-valid.yaml"
@@ -137,3 +141,107 @@ def test_help_is_available_for_every_command():
         result = run(*args)
         assert result.returncode == 0 and "usage:" in result.stdout
     assert "--choose" in run("play", "--help").stdout
+
+
+# --- hostile YAML -----------------------------------------------------------------------
+
+
+def deep_nesting(folder: Path) -> Path:
+    path = folder / "scenario-deep-nesting.yaml"
+    path.write_text("id: x\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    return path
+
+
+def huge_number(folder: Path) -> Path:
+    path = folder / "scenario-huge-number.yaml"
+    text = VALID.read_text(encoding="utf-8").replace("safety: 4", "safety: " + "9" * 5000)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def oversized(folder: Path) -> Path:
+    path = folder / "scenario-oversized.yaml"
+    padding = "# padding to make the file large\n" * 40_000
+    path.write_text(padding + VALID.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda _: "scenario-alias-bomb.yaml", r":6: YAML aliases .*expand to more than"),
+        (lambda _: "scenario-recursive-alias.yaml", r":5: alias \*nodes refers to .*contains it"),
+        (lambda _: "scenario-control-character.yaml", r":3: .*control character U\+001B"),
+        (lambda _: "scenario-non-string-keys.yaml", r":5: key 'on' is not text"),
+        (lambda _: "scenario-impossible-date.yaml", r":3: cannot read the value '2024-13-45'"),
+        (deep_nesting, r":2: .*nested more than \d+ levels deep"),
+        (huge_number, r":9: .*5000 digits"),
+        (oversized, r":1: the file is larger than 1 MiB"),
+    ],
+    ids=[
+        "alias-bomb",
+        "recursive-alias",
+        "control-character",
+        "non-string-keys",
+        "impossible-date",
+        "deep-nesting",
+        "huge-number",
+        "oversized",
+    ],
+)
+def test_validate_reports_hostile_yaml_as_file_line_message(tmp_path, make, expected):
+    """Does validate turn hostile YAML into 'file:line: message' and exit 1, without a traceback?"""
+    made = make(tmp_path)
+    path = FIXTURES / made if isinstance(made, str) else made
+    result = run("validate", str(path))
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(re.match(re.escape(str(path)) + expected, line) for line in lines), lines
+
+
+def test_validate_names_every_non_text_key():
+    """Is each key YAML reads as a boolean, number, null, date or list reported on its line?"""
+    result = run("validate", "scenario-non-string-keys.yaml", cwd=FIXTURES)
+    lines = [line.split(": ", 1) for line in result.stdout.splitlines()]
+    about_keys = [
+        (where, message)
+        for where, message in lines
+        if "is not text" in message or "must be a plain word" in message
+    ]
+    assert [where for where, _ in about_keys] == [
+        "scenario-non-string-keys.yaml:5",
+        "scenario-non-string-keys.yaml:6",
+        "scenario-non-string-keys.yaml:8",
+        "scenario-non-string-keys.yaml:9",
+        "scenario-non-string-keys.yaml:10",
+    ]
+
+
+def is_control(char: str) -> bool:
+    """C0 and C1 control characters (and DEL), except the newline."""
+    return char != "\n" and unicodedata.category(char) == "Cc"
+
+
+def test_play_prints_no_terminal_control_characters():
+    """Does play show a vignette's escape sequences as visible text, never as raw controls?"""
+    path = FIXTURES / "scenario-terminal-escapes.yaml"
+    result = run("play", str(path), "--choose", "0", "--reflect", "Mine \x1b[2J \x07")
+    assert result.returncode == 0, result.stderr
+    assert not [c for c in result.stdout + result.stderr if is_control(c)]
+    assert "Escapes \\x1b[2J in the title" in result.stdout
+    assert "Sam\\x1b]0;owned\\x07" in result.stdout
+    assert "About \\x9b31m text." in result.stdout
+    assert "Reflection saved: Mine \\x1b[2J \\x07" in result.stdout
+
+
+def test_play_error_messages_carry_no_terminal_control_characters(tmp_path):
+    """Are problems printed for an invalid vignette free of raw control characters too?"""
+    path = tmp_path / "scenario-terminal-escapes.yaml"
+    text = (FIXTURES / "scenario-terminal-escapes.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("next: done", 'next: "\\e[2Jgone"', 1), encoding="utf-8")
+    for command in ("play", "validate"):
+        result = run(command, str(path))
+        assert result.returncode == 1
+        assert "unknown next target '\\x1b[2Jgone'" in result.stdout + result.stderr
+        assert not [c for c in result.stdout + result.stderr if is_control(c)]

@@ -2,6 +2,9 @@
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -36,6 +39,24 @@ def test_under_voila_the_default_journal_stays_in_memory(monkeypatch, journal_di
     assert not journal_dir.exists()
 
 
+def test_a_default_journal_handle_is_the_callers_own(journal_dir, tmp_path):
+    """Does a change one caller makes to its default journal stay out of the next caller's?"""
+    mine = Journal.default()
+    mine.path = tmp_path / "elsewhere.json"
+    assert Journal.default().path == journal_dir / "journal.json"
+
+
+def test_the_default_journal_follows_the_environment_at_each_call(
+    journal_dir, tmp_path, monkeypatch
+):
+    """Is the default journal resolved at each call, not fixed by an earlier one?"""
+    assert Journal.default().path == journal_dir / "journal.json"
+    monkeypatch.setenv("IRH_JOURNAL_DIR", str(tmp_path / "other"))
+    assert Journal.default().path == tmp_path / "other" / "journal.json"
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k")
+    assert Journal.default() is Journal.default() and Journal.default().path is None
+
+
 def test_save_replaces_an_answer_to_the_same_prompt(tmp_path):
     """Does saving the same prompt again replace the earlier answer, keeping others?"""
     j = Journal(tmp_path / "j.json")
@@ -63,7 +84,9 @@ def test_bad_entries_are_refused(tmp_path):
         ('{"format": 99, "entries": []}', "not a journal of this course"),
         ('{"format": 1, "entries": [{"oops": 1}]}', "an entry is damaged"),
         (b"\xff\xfe\x00", "could not be read"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
+    ids=["syntax", "format", "entry", "encoding", "deep-nesting"],
 )
 def test_a_corrupt_journal_gives_a_clear_message_and_is_never_overwritten(
     tmp_path, content, reason
@@ -98,7 +121,7 @@ def test_a_crash_mid_write_loses_no_earlier_entry(tmp_path, monkeypatch):
     with pytest.raises(JournalError, match="Earlier entries are unchanged"):
         j.save("course", "b", "B?", "second", None)
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["journal.json"]
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
     assert [e.text for e in Journal(path).entries()] == ["first"]
 
 
@@ -132,3 +155,70 @@ def test_the_file_is_readable_json(tmp_path):
     Journal(path).save("course", "a", "A?", "é and ü", None)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == 1 and data["entries"][0]["text"] == "é and ü"
+
+
+# A learner process that saves ``count`` reflections once the start file appears, so that
+# two of them write at the same time.
+SAVER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from widgets.journal import Journal
+
+    path, who, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+    while not go.exists():
+        time.sleep(0.001)
+    journal = Journal(path)
+    for i in range(count):
+        journal.save("course", f"{who}-{i}", "Prompt?", f"words {i}", None)
+    """
+)
+
+
+def test_two_processes_saving_at_once_lose_no_entry(tmp_path):
+    """Do two processes that each save 200 reflections at once leave all 400 in the file?"""
+    path = tmp_path / "journal.json"
+    go = tmp_path / "go"
+    savers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(path), who, "200", str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("a", "b")
+    ]
+    go.touch()
+    for saver in savers:
+        _out, err = saver.communicate(timeout=300)
+        assert saver.returncode == 0, err
+    keys = {entry.key for entry in Journal(path).entries()}
+    assert keys == {f"{who}-{i}" for who in ("a", "b") for i in range(200)}
+
+
+def test_a_symlinked_journal_is_written_through_to_its_target(tmp_path):
+    """Does saving through a symlinked journal update the target and keep the link a link?"""
+    target = tmp_path / "synced" / "my-journal.json"
+    target.parent.mkdir()
+    Journal(target).save("course", "a", "A?", "first", None)
+    link = tmp_path / "journal" / "journal.json"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    Journal(link).save("course", "b", "B?", "second", None)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert [e.text for e in Journal(target).entries()] == ["first", "second"]
+    assert not [p for p in link.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_save_blocked_too_long_by_another_process_is_a_clear_error(tmp_path, monkeypatch):
+    """If another program holds the journal's lock too long, is the save refused clearly?"""
+    from filelock import FileLock
+
+    path = tmp_path / "journal.json"
+    Journal(path).save("course", "a", "A?", "first", None)
+    before = path.read_bytes()
+    monkeypatch.setattr(journal_module, "LOCK_TIMEOUT", 0.2)
+    with FileLock(tmp_path / ".journal.json.lock"):
+        with pytest.raises(JournalError, match="kept the journal busy.*unchanged"):
+            Journal(path).save("course", "b", "B?", "second", None)
+    assert path.read_bytes() == before

@@ -279,12 +279,12 @@ def test_packaged_exercise_runs_end_to_end():
 
 
 def test_a_data_file_that_is_not_yaml_is_reported_with_its_name(tmp_path):
-    """Is a broken statements file reported with its name, not a YAML traceback?"""
+    """Is a broken statements file reported as file:line: message, not a YAML traceback?"""
     import pytest
 
     from widgets.lens_sort import LensSort
 
     bad = tmp_path / "statements.yaml"
     bad.write_text("statements: [unclosed\n")
-    with pytest.raises(ValueError, match=r"statements.yaml: not valid YAML"):
+    with pytest.raises(ValueError, match=r"statements.yaml:2: YAML syntax error: "):
         LensSort.from_file(bad)

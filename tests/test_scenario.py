@@ -202,6 +202,16 @@ def test_schema_takes_movements_and_lenses_from_force():
     assert s["$defs"]["choice"]["properties"]["lens"]["enum"] == list(force.LENSES)
 
 
+def test_a_caller_cannot_change_the_schema_for_everyone():
+    """Does editing the schema one caller got leave the next caller's and validation as before?"""
+    mine = schema()
+    mine["properties"]["movement"]["enum"].append("intake")
+    mine["required"].clear()
+    assert "intake" not in schema()["properties"]["movement"]["enum"]
+    assert "id" in schema()["required"]
+    assert problems_of("scenario-bad-movement.yaml")
+
+
 def test_shipped_vignettes_are_valid_and_findable():
     """Does every shipped vignette validate and load by its id?"""
     paths = shipped_scenarios()
@@ -219,15 +229,14 @@ def test_find_unknown_vignette_lists_the_shipped_ones():
 
 def test_fast_and_detailed_schema_checks_agree():
     """Do the quick check and the detailed report agree on every fixture and shipped file?"""
-    import yaml
-
+    from widgets.datafile import DataFileError, parse_yaml
     from widgets.scenario import _schema_problems, _schema_valid
 
     paths = sorted(FIXTURES.glob("scenario-*.yaml")) + shipped_scenarios()
     for path in paths:
         try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError:
+            data = parse_yaml(path.read_text())
+        except DataFileError:
             continue
         # _schema_problems consults the quick check first, so ask jsonschema directly.
         import jsonschema

@@ -192,3 +192,55 @@ def test_every_shipped_vignette_plays_to_an_ending(path, journal):
         else:
             v.advance()
     assert v.session.finished and "Debrief" in v.html
+
+
+def live_widgets() -> int:
+    """Widgets alive in the kernel (ipywidgets 8.1 registry; ``Widget.widgets`` is deprecated)."""
+    from ipywidgets.widgets.widget import _instances
+
+    return len(_instances)
+
+
+def test_live_widgets_stay_flat_over_100_actions(view):
+    """After 100 actions (choices, refused choices, reflections, restarts), is the count of live
+    widgets the same at each point of the path as the first time through?"""
+    round_ = [
+        view.start,
+        lambda: view.choose(7),  # refused: out of range
+        lambda: view.choose(0),
+        lambda: view.choose(0),  # refused: this moment asks to continue
+        lambda: view.reflect("I noticed my hurry."),
+        lambda: view.reflect("   "),  # refused: empty
+        view.advance,
+        lambda: view.choose(1),
+        lambda: view.choose(0),  # refused: the vignette has ended
+        view.restart,
+    ]
+    counts: list[list[int]] = []
+    actions = 0
+    while actions < 100:
+        counts.append([])
+        for action in round_:
+            action()
+            actions += 1
+            counts[-1].append(live_widgets())
+    assert view.session.node_id == "message" and not view.started
+    assert all(row == counts[0] for row in counts), [row[-1] for row in counts]
+
+
+def test_an_image_from_another_site_in_a_vignette_is_not_loaded(journal):
+    """Does a vignette page show an outside image as a link, so it makes no outside request?"""
+    from widgets.scenario import parse_scenario
+
+    text = VALID.read_text(encoding="utf-8").replace(
+        "text: Sam books a first session.",
+        'text: "Sam books. ![The clinic](https://tracker.example/pixel.png)"',
+    )
+    view = Vignette(parse_scenario(text, "outside-image.yaml"), journal=journal)
+    view.start()
+    view.choose(0)
+    view.advance()
+    view.choose(0)
+    assert view.session.node_id == "booked"
+    assert "<img" not in view.html
+    assert 'href="https://tracker.example/pixel.png">Image: The clinic</a>' in view.html

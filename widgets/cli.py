@@ -1,11 +1,17 @@
 """Command-line tools for vignette authors: ``validate`` and ``play``.
 
 Run ``python -m widgets --help``.
+
+Everything these tools print passes through :func:`printable`: a vignette's text
+may hold control characters (YAML writes them as escapes such as ``"\\e[2J"``),
+and printed raw they would move the cursor, clear the screen or retitle the
+terminal window of the author who runs the tool.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -18,6 +24,33 @@ from widgets.session import Session
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+
+# C0 controls except the newline, DEL, and the C1 controls (which include a one-byte CSI).
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with each control character but the newline written as ``\\xNN``."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class _PrintableStream:
+    """A text stream that writes everything through :func:`printable`."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(printable(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _printable_stream(stream: TextIO) -> TextIO:
+    if isinstance(stream, _PrintableStream):
+        return stream
+    return _PrintableStream(stream)  # type: ignore[return-value]
 
 
 def _indices(text: str) -> list[int]:
@@ -88,8 +121,17 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return textwrap.indent(text.strip(), prefix)
 
 
-def play(scenario: Scenario, choices: Sequence[int], reflection: str | None, out: TextIO) -> int:
+def play(
+    scenario: Scenario,
+    choices: Sequence[int],
+    reflection: str | None,
+    out: TextIO,
+    err: TextIO | None = None,
+) -> int:
     """Print the transcript of one path; return the exit code.
+
+    Control characters in the vignette's texts are printed as ``\\xNN`` (see
+    :func:`printable`).
 
     Parameters
     ----------
@@ -101,7 +143,11 @@ def play(scenario: Scenario, choices: Sequence[int], reflection: str | None, out
         Saved at every node that asks for a reflection.
     out : file
         Where the transcript goes.
+    err : file, optional
+        Where errors go; standard error by default.
     """
+    out = _printable_stream(out)
+    err = _printable_stream(sys.stderr if err is None else err)
     session = Session(scenario)
     movement = scenario.movement
     label = "all five movements" if movement == force.CAPSTONE else force.movement(movement).name
@@ -135,7 +181,7 @@ def play(scenario: Scenario, choices: Sequence[int], reflection: str | None, out
             print(
                 f"error: --choose index {index} (number {position} in the list) is out of range "
                 f"at node '{node.id}', which has choices 0..{len(node.choices) - 1}",
-                file=sys.stderr,
+                file=err,
             )
             return EXIT_USAGE
         step = session.choose(index)
@@ -151,7 +197,7 @@ def play(scenario: Scenario, choices: Sequence[int], reflection: str | None, out
             f"error: --choose index {index} (number {position} in the list) is left over: "
             f"the path ended at node '{session.node_id}' after {len(choices) - len(pending)} "
             "choice(s)",
-            file=sys.stderr,
+            file=err,
         )
         return EXIT_USAGE
     return EXIT_OK
@@ -160,14 +206,15 @@ def play(scenario: Scenario, choices: Sequence[int], reflection: str | None, out
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
+    out, err = _printable_stream(sys.stdout), _printable_stream(sys.stderr)
     if args.command == "validate":
         problems = validate_files(args.files)
         for problem in problems:
-            print(problem)
+            print(problem, file=out)
         return EXIT_INVALID if problems else EXIT_OK
     try:
         scenario = load_scenario(args.file)
     except ScenarioError as exc:
-        print(exc, file=sys.stderr)
+        print(exc, file=err)
         return EXIT_INVALID
-    return play(scenario, args.choose, args.reflect, sys.stdout)
+    return play(scenario, args.choose, args.reflect, out, err)

@@ -18,7 +18,6 @@ Every name or note a learner types is HTML-escaped before it is shown.
 from __future__ import annotations
 
 import html
-import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,7 +289,6 @@ _STYLE = {
     "cut-off": {"color": "#4b5563", "width": 2.0, "dash": "2 6"},
 }
 _HALO = 'paint-order="stroke" stroke="#ffffff" stroke-width="4" stroke-linejoin="round"'
-_ids = itertools.count(1)
 
 
 def _wrap(text: str, width: int = 16, max_lines: int = 3) -> list[str]:
@@ -381,17 +379,18 @@ def render_svg(ecomap: Ecomap) -> str:
     Returns
     -------
     str
-        An ``<svg role="img">`` element with a ``<title>`` and a ``<desc>``.
+        An ``<svg role="img">`` element whose first children, a ``<title>`` and a
+        ``<desc>``, name and describe it. It holds no element id, so several maps can
+        share a page, and the same map always gives the same SVG.
     """
-    uid = f"irh-ecomap-{next(_ids)}"
     esc = html.escape
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
         f'width="100%" style="max-width:{_WIDTH}px;height:auto;background:#ffffff" '
-        f'role="img" aria-labelledby="{uid}-title {uid}-desc" '
+        'role="img" '
         'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif">',
-        f'<title id="{uid}-title">Ecological map: {esc(ecomap.client["name"])}</title>',
-        f'<desc id="{uid}-desc">{esc(_describe(ecomap))}</desc>',
+        f"<title>Ecological map: {esc(ecomap.client['name'])}</title>",
+        f"<desc>{esc(_describe(ecomap))}</desc>",
     ]
     selected = ecomap.selected
 

@@ -2,7 +2,9 @@
 
 Authored text (vignette YAML, course data) is Markdown rendered with raw HTML
 disabled; anything a person typed is escaped with :func:`escape` before it is
-shown. Nothing here imports ipywidgets.
+shown. An image in Markdown is shown only if its address is relative (a file of
+the course itself); one from another site becomes a link to it, so opening a page
+never makes a request to a third party. Nothing here imports ipywidgets.
 """
 
 from __future__ import annotations
@@ -10,8 +12,13 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 __all__ = [
     "STYLE",
@@ -23,7 +30,33 @@ __all__ = [
     "markdown_inline",
 ]
 
+
+def _is_relative(address: str) -> bool:
+    """Whether an address points into the course itself (no scheme, no host)."""
+    parts = urlsplit(address)
+    return not parts.scheme and not parts.netloc
+
+
+def _render_image(
+    self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Render a relative image as usual; one from elsewhere as a link, or as words in a link."""
+    token = tokens[idx]
+    address = str(token.attrGet("src") or "")
+    if _is_relative(address):
+        return RendererHTML.image(self, tokens, idx, options, env)
+    alt = self.renderInlineAsText(token.children or [], options, env).strip()
+    words = escapeHtml(f"Image: {alt}" if alt else "Image")
+    inside_link = sum(
+        1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx]
+    )
+    if inside_link > 0:  # a link may not hold another link
+        return f'<span class="irh-outside-image">{words}</span>'
+    return f'<a class="irh-outside-image" href="{escapeHtml(address)}">{words}</a>'
+
+
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_MD.add_render_rule("image", _render_image)
 
 
 def markdown(text: str) -> str:
@@ -95,6 +128,9 @@ def field_chart(history: Sequence[Mapping[str, int]], maximum: int = 10) -> str:
 
     ``history`` is the field at the start and after each choice. Lines differ in
     dash pattern as well as colour, and the same numbers are given as a table.
+    The chart is named and described by its first children, ``<title>`` and
+    ``<desc>``, not by element ids: it holds no id, so any number of charts can
+    share a page, and the same history always gives the same markup.
     """
     if not history:
         return ""
@@ -112,9 +148,9 @@ def field_chart(history: Sequence[Mapping[str, int]], maximum: int = 10) -> str:
 
     parts = [
         f'<svg class="irh-chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="irh-chart-title irh-chart-desc" xmlns="http://www.w3.org/2000/svg">',
-        '<title id="irh-chart-title">The relational field over this session</title>',
-        '<desc id="irh-chart-desc">'
+        'xmlns="http://www.w3.org/2000/svg">',
+        "<title>The relational field over this session</title>",
+        "<desc>"
         + escape(
             "; ".join(f"{title_case(d)} from {history[0][d]} to {history[-1][d]}" for d in dims)
         )

@@ -7,6 +7,11 @@ flushed to disk, then replaces the old file in one step, so a crash mid-write
 never loses earlier entries. A file that cannot be read is never overwritten:
 the journal reports it and refuses to save until the learner moves it aside.
 
+Saves are serialised with a lock file beside the journal, and the file is read
+again inside the lock, so two kernels (two notebooks open at once) saving at the
+same moment both keep their entries. A journal path that is a symbolic link is
+written through to its target; the link stays a link.
+
 Under Voila, where one server is shared by a room of attendees, the default
 journal lives in memory for the attendee's own session (one kernel each) and is
 downloaded from the page: nothing an attendee writes reaches the server's disk.
@@ -22,15 +27,19 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from widgets import force
 
-__all__ = ["ENV_DIR", "Entry", "Journal", "JournalError"]
+__all__ = ["ENV_DIR", "PAGE_JOURNAL", "Entry", "Journal", "JournalError"]
 
 #: Environment variable naming the folder of the journal file.
 ENV_DIR = "IRH_JOURNAL_DIR"
 FILE_NAME = "journal.json"
 FORMAT_VERSION = 1
 GENERAL = "general"
+#: How long a save waits for another process's save to finish, in seconds.
+LOCK_TIMEOUT = 30.0
 
 
 class JournalError(Exception):
@@ -88,22 +97,22 @@ class Journal:
         The journal file. None keeps the journal in memory only.
     """
 
-    _shared: dict[str, Journal] = {}
-
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path is not None else None
         self._entries: list[Entry] | None = [] if self.path is None else None
 
     @classmethod
     def default(cls) -> Journal:
-        """The journal every view in this kernel shares.
+        """The journal a view uses when it is given none, resolved anew at every call.
 
-        A file journal at :func:`default_path` in JupyterLab; in memory under Voila.
+        In JupyterLab, a new handle on the file at :func:`default_path` (the file holds
+        the state, so handles need not be shared). Under Voila, :data:`PAGE_JOURNAL`:
+        the attendee's in-memory journal, one per kernel, so a journal view on a page
+        shows what the page's reflections saved.
         """
-        key = "memory" if _running_under_voila() else str(default_path())
-        if key not in cls._shared:
-            cls._shared[key] = cls(None if key == "memory" else key)
-        return cls._shared[key]
+        if _running_under_voila():
+            return PAGE_JOURNAL
+        return cls(default_path())
 
     @property
     def where(self) -> str:
@@ -131,6 +140,8 @@ class Journal:
             raise JournalError(problem.format(exc)) from None
         except json.JSONDecodeError as exc:
             raise JournalError(problem.format(f"not valid JSON: {exc}")) from None
+        except RecursionError:
+            raise JournalError(problem.format("its JSON is nested too deeply")) from None
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise JournalError(problem.format("it is not a journal of this course"))
         try:
@@ -173,7 +184,6 @@ class Journal:
             raise ValueError("a reflection cannot be empty")
         if movement is not None:
             force.movement(movement)  # raises KeyError with the valid slugs
-        entries = [e for e in self._load() if not (e.source == source and e.key == key)]
         entry = Entry(
             source=source,
             key=key,
@@ -182,36 +192,52 @@ class Journal:
             movement=movement,
             saved=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        entries.append(entry)
-        self._write(entries)
+        if self.path is None:
+            self._entries = [e for e in self._load() if (e.source, e.key) != (source, key)]
+            self._entries.append(entry)
+            return entry
+        # The file is the target of a link, if it is one: the temporary file is made beside
+        # the target and replaces it, so the link itself stays in place.
+        target = Path(os.path.realpath(self.path))
+        unsaved = (
+            f"Your reflection could not be saved to {self.path} ({{}}). "
+            "Earlier entries are unchanged."
+        )
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # One lock per target file, so saves through two links to it also take turns.
+            lock = FileLock(target.with_name(f".{target.name}.lock"), timeout=LOCK_TIMEOUT)
+            with lock:
+                # Read again inside the lock: another process may have saved since.
+                entries = [e for e in self._load() if (e.source, e.key) != (source, key)]
+                entries.append(entry)
+                self._write(target, entries)
+        except Timeout:
+            raise JournalError(
+                unsaved.format(f"another program kept the journal busy for {LOCK_TIMEOUT:g} s")
+            ) from None
+        except OSError as exc:
+            raise JournalError(unsaved.format(exc)) from None
         return entry
 
-    def _write(self, entries: list[Entry]) -> None:
-        if self.path is None:
-            self._entries = entries
-            return
+    @staticmethod
+    def _write(target: Path, entries: list[Entry]) -> None:
+        """Replace ``target`` with ``entries`` in one step (the caller holds the lock)."""
         payload = json.dumps(
             {"format": FORMAT_VERSION, "entries": [asdict(e) for e in entries]},
             ensure_ascii=False,
             indent=1,
         )
+        fd, tmp = tempfile.mkstemp(prefix=".journal-", suffix=".tmp", dir=target.parent)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".journal-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise JournalError(
-                f"Your reflection could not be saved to {self.path} ({exc}). "
-                "Earlier entries are unchanged."
-            ) from None
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     # --- export -------------------------------------------------------------------------
 
@@ -233,3 +259,8 @@ class Journal:
                 lines += [f"**{entry.prompt}**", "", f"*{entry.source}, {entry.saved}*", ""]
                 lines += [entry.text, ""]
         return "\n".join(lines)
+
+
+#: The in-memory journal of this kernel under Voila, where one kernel serves one attendee's
+#: page. Made once, when the module is imported; :meth:`Journal.default` returns it there.
+PAGE_JOURNAL = Journal()

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from widgets import force
+from widgets import datafile, force
 
 __all__ = [
     "Choice",
@@ -138,22 +138,16 @@ class Scenario:
 def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
     """Parse YAML into plain data, remembering the line of every key and item.
 
-    PyYAML keeps the last of two equal keys without a word; here a repeated key
-    is a problem that names both lines.
+    The text is read by :func:`widgets.datafile.compose`, so the limits on size,
+    aliases, nesting and numbers hold here too. PyYAML keeps the last of two equal
+    keys without a word; here a repeated key is a problem that names both lines.
     """
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        reason = exc.problem or exc.context or "not valid YAML"
-        if exc.context and exc.context_mark and exc.problem_mark:
-            reason += f" ({exc.context} started at line {exc.context_mark.line + 1})"
-        return None, {}, [Problem(file, line, f"YAML syntax error: {reason}")]
-    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
-        return None, {}, [Problem(file, 1, f"YAML syntax error: {exc}")]
+        root, loader = datafile.compose(text)
+    except datafile.DataFileError as exc:
+        return None, {}, [Problem(file, exc.line, exc.message)]
     if root is None:
+        loader.dispose()
         return None, {}, [Problem(file, 1, "the file is empty")]
 
     lines: dict[Path_, int] = {(): root.start_mark.line + 1}
@@ -163,11 +157,12 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int], list[Problem]
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = loader.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
-                if not isinstance(key, str | int | float | bool) and key is not None:
-                    problems.append(Problem(file, line, "a key must be a plain word"))
+                wrong = datafile.key_problem(loader, key_node)
+                if wrong:
+                    problems.append(Problem(file, line, wrong))
                     continue
+                key = loader.construct_object(key_node, deep=True)
                 if key in result:
                     first = lines[path + (key,)]
                     what = "node id" if path == ("nodes",) else "key"
@@ -188,10 +183,9 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int], list[Problem]
 
     try:
         data = build(root, ())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        return None, {}, [Problem(file, line, f"YAML error: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        error = datafile.error_of(exc, text)
+        return None, {}, [Problem(file, error.line, error.message)]
     finally:
         loader.dispose()
     return data, lines, problems
@@ -216,9 +210,18 @@ def _where(path: Iterable[Any]) -> str:
 # --- Schema -----------------------------------------------------------------------------
 
 
-@cache
 def schema() -> dict[str, Any]:
-    """Return the vignette JSON Schema, with movement slugs and lenses from ``force``."""
+    """Return the vignette JSON Schema, with movement slugs and lenses from ``force``.
+
+    Each call returns a copy of its own, so a caller may change it freely without
+    changing how vignettes are checked.
+    """
+    return copy.deepcopy(_schema())
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    """The schema every check uses; read once, never handed out."""
     text = resources.files("widgets").joinpath("schema/vignette.schema.json").read_text("utf-8")
     result = json.loads(text)
     movements = force.slugs()
@@ -251,7 +254,7 @@ def _fast_validator() -> Any:
     """
     import fastjsonschema
 
-    full = schema()
+    full = _schema()
     inlined = _inline_refs(full, full["$defs"])
     inlined.pop("$schema", None)
     return fastjsonschema.compile(inlined)
@@ -272,7 +275,7 @@ def _schema_problems(data: Any, lines: Mapping[Path_, int], file: str) -> list[P
         return []
     import jsonschema  # only for invalid files: it is slow to import
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft202012Validator(_schema())
     problems = []
     for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)
@@ -534,9 +537,11 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = datafile.read_text(path)
+    except OSError as exc:
         raise ScenarioError([Problem(name, 1, f"cannot read the file: {exc}")]) from None
+    except datafile.DataFileError as exc:
+        raise ScenarioError([Problem(name, exc.line, exc.message)]) from None
     return parse_scenario(text, name, expected_id=Path(path).stem)
 
 

@@ -38,6 +38,13 @@ def _movement_label(slug: str) -> str:
     return force.movement(slug).name
 
 
+def _close_button(button: ipw.Button) -> None:
+    """Close a button together with the layout and style widgets it owns."""
+    button.layout.close()
+    button.style.close()
+    button.close()
+
+
 class Vignette(ipw.VBox):
     """A playable vignette: client card, story, choices, feedback, field, reflection, debrief.
 
@@ -82,6 +89,8 @@ class Vignette(ipw.VBox):
             "Save reflection", lambda: self.reflect(self._reflection.value), "irh-save"
         )
         self._choice_buttons: list[ipw.Button] = []
+        # The node the choice buttons were made for: they are remade only when it changes.
+        self._choices_for: str | None = None
         self._render()
 
     @classmethod
@@ -195,19 +204,28 @@ class Vignette(ipw.VBox):
             f"{escape(self.status)}</p>"
         )
         children.append(self._status)
-        if node.choices:
+        replaced: list[ipw.Button] = []
+        if node.choices and self._choices_for != node.id:
+            replaced = self._choice_buttons
             self._choice_buttons = [
                 self._choice_button(i, choice.say) for i, choice in enumerate(node.choices)
             ]
+            self._choices_for = node.id
+        elif not node.choices:
+            replaced, self._choice_buttons, self._choices_for = self._choice_buttons, [], None
+        if node.choices:
             children += self._choice_buttons
         elif node.next is not None:
-            self._choice_buttons = []
             children.append(self._continue_button)
         else:
-            self._choice_buttons = []
             self._debrief.value = self._debrief_html()
             children += [self._debrief, self._restart_button]
         self.children = children
+        # Close replaced buttons only once they are off the page. Each one is three live
+        # widgets (button, layout, style) that would otherwise stay in the kernel for good,
+        # and a click still on its way from a closed button reaches nothing.
+        for button in replaced:
+            _close_button(button)
 
     def _choice_button(self, index: int, say: str) -> ipw.Button:
         label = say.strip()
