@@ -27,6 +27,7 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
 # The feedback preprocessor is part of the course's installed `instructor` package.
 from instructor.feedback import HideHiddenTestErrors
+from instructor.grade_export import SafeCsvExportPlugin
 
 COURSE_ROOT = Path(__file__).resolve().parent
 
@@ -59,6 +60,10 @@ c.KernelManager.ip = os.path.join(tempfile.gettempdir(), f"irh-kernel-{os.getpid
 
 # A submission whose test cell was deleted gets it back from the gradebook and is graded.
 c.OverwriteCells.add_missing_cells = True
+
+# `nbgrader export` quotes every field (nbgrader's own CSV plugin does not, so a name with a
+# comma shifted the columns) and neutralises cells a spreadsheet would run as formulas.
+c.ExportApp.plugin_class = SafeCsvExportPlugin
 
 # Feedback returned to students: no hidden test source, no hidden test in a traceback,
 # no grader notes (mark-scheme regions). HideHiddenTestErrors must run before

@@ -3,7 +3,7 @@
 Run from the course root (the folder of ``nbgrader_config.py``)::
 
     python -m instructor release                       # regenerate all of exercises/
-    python -m instructor import-rubric grades.csv      # rubric grades into the gradebook
+    python -m instructor import-rubric rubric-scores.csv  # rubric grades into the gradebook
     python -m instructor export --canvas canvas.csv --by-movement movements.csv
 """
 
@@ -44,12 +44,12 @@ def _import_rubric(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from instructor.grade_export import (
-        canvas_frame,
         default_db_url,
         load_submissions,
-        movement_scores,
         nbgrader_export,
         require_gradebook,
+        write_canvas,
+        write_movement_scores,
     )
 
     if not (args.nbgrader or args.canvas or args.by_movement):
@@ -59,19 +59,18 @@ def _export(args: argparse.Namespace) -> int:
     db_url = args.db or default_db_url()
     try:
         require_gradebook(db_url)
-    except FileNotFoundError as error:
+        if args.nbgrader:
+            print(f"wrote {nbgrader_export(Path(args.nbgrader), db_url)}")
+        if args.canvas or args.by_movement:
+            submissions = load_submissions(db_url)
+            if args.canvas:
+                print(f"wrote {write_canvas(submissions, args.canvas)}")
+            if args.by_movement:
+                print(f"wrote {write_movement_scores(submissions, args.by_movement)}")
+    except (OSError, ValueError) as error:
+        # a missing gradebook or output folder, or a notebook naming an unknown movement
         print(error, file=sys.stderr)
         return 1
-    if args.nbgrader:
-        print(f"wrote {nbgrader_export(Path(args.nbgrader), db_url)}")
-    if args.canvas or args.by_movement:
-        submissions = load_submissions(db_url)
-        if args.canvas:
-            canvas_frame(submissions).to_csv(args.canvas, index=False)
-            print(f"wrote {args.canvas}")
-        if args.by_movement:
-            movement_scores(submissions).to_csv(args.by_movement, index=False)
-            print(f"wrote {args.by_movement}")
     return 0
 
 
@@ -105,11 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export grades as CSV files")
     export.add_argument("--db", help=db_help)
-    export.add_argument("--nbgrader", metavar="FILE", help="nbgrader's own grades CSV "
-                        "(nbgrader export)")
+    export.add_argument("--nbgrader", metavar="FILE", help="grades in the columns of "
+                        "`nbgrader export`, properly quoted")
     export.add_argument("--canvas", metavar="FILE", help="a Canvas gradebook import CSV")
     export.add_argument("--by-movement", metavar="FILE",
-                        help="each student's score per movement (long table)")
+                        help="each student's score per movement group (long table)")
     export.set_defaults(run=_export)
     return parser
 

@@ -14,10 +14,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from instructor.grade_export import default_db_url, load_cells, load_submissions
+from instructor.grade_export import default_db_url, load_cells, load_submissions, movement_scores
 from instructor.movements import groups
 
-STATUS_COLOURS = {"on time": "#4c72b0", "late": "#dd8452", "missing": "#c44e52"}
+#: The status of a submission nbgrader could not autograde, and why.
+NOT_GRADED = "not graded: the notebook could not be read"
+STATUS_COLOURS = {"on time": "#4c72b0", "late": "#dd8452", "missing": "#c44e52",
+                  "not graded": "#8172b3"}
 
 
 @dataclass
@@ -35,25 +38,35 @@ def load(db_url: str | None = None) -> Data:
     return Data(url, load_submissions(url), load_cells(url))
 
 
+OVERVIEW_COLUMNS = ["assignment", "students", "submitted", "late", "missing", "not graded",
+                    "mean percent", "answers to grade"]
+
+
+def _not_graded(subs: pd.DataFrame) -> pd.Series:
+    """Submissions nbgrader could not autograde (they have no score)."""
+    return subs["submitted"] & ~subs["autograded"]
+
+
 def overview(data: Data) -> pd.DataFrame:
-    """Return one row per assignment: students, submitted, late, missing, mean %, to grade."""
+    """Return one row per assignment: students, submitted, late, missing, not graded,
+    mean % (of the graded submissions) and answers to grade."""
     subs = data.submissions
     if subs.empty:
-        return pd.DataFrame(columns=["assignment", "students", "submitted", "late", "missing",
-                                     "mean percent", "answers to grade"])
+        return pd.DataFrame(columns=OVERVIEW_COLUMNS)
     queue = manual_queue(data).groupby("assignment").size()
-    table = subs.groupby("assignment").agg(
+    table = subs.assign(not_graded=_not_graded(subs)).groupby("assignment").agg(
         students=("student", "size"),
         submitted=("submitted", "sum"),
         late=("late", "sum"),
+        not_graded=("not_graded", "sum"),
         max_score=("max_score", "first"),
         mean_score=("score", "mean"),
     )
     table["missing"] = table["students"] - table["submitted"]
+    table["not graded"] = table["not_graded"]
     table["mean percent"] = (100 * table["mean_score"] / table["max_score"]).round(1)
     table["answers to grade"] = queue.reindex(table.index).fillna(0).astype(int)
-    return table.reset_index()[["assignment", "students", "submitted", "late", "missing",
-                                "mean percent", "answers to grade"]]
+    return table.reset_index()[OVERVIEW_COLUMNS]
 
 
 def _empty(message: str) -> Figure:
@@ -65,7 +78,7 @@ def _empty(message: str) -> Figure:
 
 def score_distributions(data: Data) -> Figure:
     """Histograms of submitted scores (percent of maximum), one panel per assignment."""
-    subs = data.submissions[data.submissions["submitted"]]
+    subs = data.submissions[data.submissions["submitted"] & data.submissions["autograded"]]
     if subs.empty:
         return _empty("No submissions yet.")
     names = sorted(subs["assignment"].unique())
@@ -120,13 +133,16 @@ def rubric_distributions(data: Data) -> Figure:
 
 
 def movement_profiles(data: Data) -> pd.DataFrame:
-    """Return each student's percent per movement group (rows: students; columns: groups)."""
+    """Return each student's percent per movement group (rows: students; columns: groups).
+
+    Missing work counts 0, as in the by-movement export; a group holding a
+    submission nbgrader could not autograde has no percent (NaN).
+    """
     subs = data.submissions
     if subs.empty:
         return pd.DataFrame()
-    frame = subs.assign(score=subs["score"].fillna(0.0))
-    totals = frame.groupby(["student", "movement"])[["score", "max_score"]].sum()
-    percent = (100 * totals["score"] / totals["max_score"]).unstack("movement")
+    percent = movement_scores(subs).pivot(index="student", columns="movement", values="percent")
+    percent.columns.name = "movement"
     order = [g for g in groups() if g in percent.columns]
     return percent[order + [c for c in percent.columns if c not in order]].round(1)
 
@@ -138,7 +154,10 @@ def profile_heatmap(data: Data) -> Figure:
         return _empty("No students yet.")
     many = len(profiles) > 60  # a large class: one pixel row per student, no names
     fig, ax = plt.subplots(figsize=(8, 12 if many else 0.22 * len(profiles) + 1.8))
-    image = ax.imshow(profiles.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=100)
+    # a movement holding work nbgrader could not autograde has no percent: grey
+    colours = plt.get_cmap("viridis").with_extremes(bad="#dddddd")
+    image = ax.imshow(profiles.to_numpy(dtype=float), aspect="auto", cmap=colours, vmin=0,
+                      vmax=100)
     ax.set_xticks(range(len(profiles.columns)), profiles.columns, rotation=30, ha="right")
     if many:
         ax.set_yticks([])
@@ -146,7 +165,7 @@ def profile_heatmap(data: Data) -> Figure:
     else:
         ax.set_yticks(range(len(profiles.index)), profiles.index, fontsize=7)
     fig.colorbar(image, ax=ax, label="score (%)")
-    ax.set_title("Students across the movements (missing work counts 0)")
+    ax.set_title("Students across the movements (missing work counts 0; grey: not graded)")
     fig.tight_layout()
     return fig
 
@@ -172,23 +191,34 @@ def student_profile(data: Data, student: str) -> Figure:
 
 
 def submission_status(data: Data) -> pd.DataFrame:
-    """Return per assignment the number of on-time, late and missing submissions."""
+    """Return per assignment the number of on-time, late, missing and not graded submissions.
+
+    "not graded" is a submission nbgrader could not autograde (however late it came).
+    """
     subs = data.submissions
     if subs.empty:
         return pd.DataFrame(columns=list(STATUS_COLOURS))
     status = pd.Series("on time", index=subs.index)
     status[subs["late"]] = "late"
     status[~subs["submitted"]] = "missing"
+    status[_not_graded(subs)] = "not graded"
     table = pd.crosstab(subs["assignment"], status.rename("status"))
     return table.reindex(columns=list(STATUS_COLOURS), fill_value=0)
 
 
 def missing_and_late(data: Data) -> pd.DataFrame:
-    """Return the missing and late submissions, one row each (student, assignment, status)."""
+    """Return the missing, late and not graded submissions, one row each.
+
+    Columns ``student, assignment, status, hours late``. The status of a submission
+    nbgrader could not autograde is :data:`NOT_GRADED`, which says why it has no
+    score; ``hours late`` is given for late submissions.
+    """
     subs = data.submissions
-    rows = subs[~subs["submitted"] | subs["late"]].copy()
+    not_graded = _not_graded(subs)
+    rows = subs[~subs["submitted"] | subs["late"] | not_graded].copy()
     rows["status"] = rows["submitted"].map({True: "late", False: "missing"})
-    rows["hours late"] = (rows["seconds_late"] / 3600).round(1).where(rows["submitted"])
+    rows.loc[not_graded[rows.index], "status"] = NOT_GRADED
+    rows["hours late"] = (rows["seconds_late"] / 3600).round(1).where(rows["late"])
     return rows[["student", "assignment", "status", "hours late"]].sort_values(
         ["assignment", "status", "student"]).reset_index(drop=True)
 
@@ -204,7 +234,7 @@ def status_chart(data: Data) -> Figure:
         ax.bar(table.index, table[status], bottom=bottom, color=colour, label=status)
         bottom = bottom + table[status]
     ax.set_ylabel("students")
-    ax.set_title("Submissions: on time, late, missing")
+    ax.set_title("Submissions: on time, late, missing, not graded")
     ax.tick_params(axis="x", rotation=20)
     ax.legend()
     fig.tight_layout()
@@ -212,9 +242,14 @@ def status_chart(data: Data) -> Figure:
 
 
 def manual_queue(data: Data) -> pd.DataFrame:
-    """Return the answers still waiting for a manual grade (student, assignment, cell)."""
+    """Return the answers still waiting for a manual grade (student, assignment, cell).
+
+    Cells of a notebook nbgrader could not autograde are left out: nbgrader marks
+    them all for review, but they wait for the submission to be fixed, not for a
+    grader.
+    """
     cells = data.cells
-    queue = cells[cells["needs_manual_grade"]]
+    queue = cells[cells["needs_manual_grade"] & cells["autograded"]]
     return queue[["assignment", "notebook", "cell", "student", "max_score"]].sort_values(
         ["assignment", "cell", "student"]).reset_index(drop=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
@@ -166,3 +167,50 @@ def test_voila_serves_the_dashboard(demo_db, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+NOT_GRADED = "not graded: the notebook could not be read"
+
+
+@pytest.fixture
+def not_autograded(demo_db, tmp_path) -> tuple[dashboard.Data, str, str]:
+    """The demo gradebook plus one submission in the state `nbgrader autograde` leaves for a
+    notebook it cannot read: its rows exist, no cell has a score. Yields (data, student,
+    assignment)."""
+    import shutil
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    path = tmp_path / "gradebook.db"
+    shutil.copy(demo_db[len("sqlite:///"):], path)
+    url = f"sqlite:///{path}"
+    with Gradebook(url) as gb:
+        assignment = "m07_between_us"
+        submitted = {s.student.id for s in gb.find_assignment(assignment).submissions}
+        student = sorted({s.id for s in gb.students} - submitted)[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission
+            gb.add_submission(assignment, student)
+    return dashboard.load(url), student, assignment
+
+
+def test_never_autograded_submission_has_its_own_status(not_autograded):
+    """Is a submission nbgrader could not read listed as not graded, with the reason, and
+    kept out of the grading queue and the score charts?"""
+    data, student, assignment = not_autograded
+    rows = dashboard.missing_and_late(data)
+    mine = rows[(rows["student"] == student) & (rows["assignment"] == assignment)]
+    assert list(mine["status"]) == [NOT_GRADED]
+    status = dashboard.submission_status(data)
+    assert status.loc[assignment, "not graded"] == 1
+    assert status.to_numpy().sum() == len(data.submissions)
+    queue = dashboard.manual_queue(data)
+    assert not ((queue["student"] == student) & (queue["assignment"] == assignment)).any()
+    overview = dashboard.overview(data).set_index("assignment")
+    assert overview.loc[assignment, "not graded"] == 1
+    assert math.isnan(dashboard.movement_profiles(data).loc[student, "capstone"])
+    for chart in (dashboard.status_chart, dashboard.profile_heatmap,
+                  dashboard.score_distributions):
+        assert isinstance(chart(data), Figure)

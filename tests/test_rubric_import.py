@@ -153,3 +153,125 @@ def test_command_line(db, tmp_path):
     done = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert grade(db, student, "case-answer")[:2] == (5.0, False)
+
+
+def problems_of(path: Path, db: str) -> list[str]:
+    with pytest.raises(RubricImportError) as caught:
+        import_rubric(path, db)
+    return caught.value.problems
+
+
+def test_row_with_more_fields_than_the_header_is_refused(db, tmp_path):
+    """Is a row with an unquoted comma in its comment refused with its line, not truncated,
+    and listed with the other rows' problems?"""
+    student = submitted_student(db)
+    before = grade(db, student, "case-answer")
+    csv = write(tmp_path, f"{student},{A},{A},practice-answer,3,",
+                f"{student},{A},{A},case-answer,4,Clear, specific",
+                f"{student},{A},{A},practice-answer,9,")
+    problems = problems_of(csv, db)
+    assert problems == [
+        f"{csv}:3: 7 fields where the header has 6 (quote a comment that holds a comma)",
+        f"{csv}:4: score 9 is above the maximum 4 of cell 'practice-answer'",
+        f"{csv}:4: the same cell was already graded on line 2",
+    ]
+    assert grade(db, student, "case-answer") == before
+
+
+def test_problem_names_the_line_where_its_row_starts(db, tmp_path):
+    """Is a problem reported on the line where its row starts, also for a comment on two lines?"""
+    student = submitted_student(db)
+    csv = write(tmp_path, f'{student},{A},{A},practice-answer,9,"two\nlines"',
+                f"{student},{A},{A},case-answer,9,")
+    assert [p.split(": ")[0] for p in problems_of(csv, db)] == [f"{csv}:2", f"{csv}:4"]
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission
+def test_grade_for_a_submission_never_autograded_is_refused(db, tmp_path):
+    """Is a grade for a submission that nbgrader could not autograde refused?"""
+    with Gradebook(db) as gb:
+        submitted = {s.student.id for s in gb.find_assignment(A).submissions}
+        absent = sorted({s.id for s in gb.students} - submitted)[0]
+        # what `nbgrader autograde` leaves for a notebook it cannot read: the submission's
+        # rows, and no score on any cell
+        gb.add_submission(A, absent)
+    csv = write(tmp_path, f"{absent},{A},{A},case-answer,2,")
+    assert problems_of(csv, db) == [
+        f"{csv}:2: {absent}'s {A}/{A} was never autograded (nbgrader could not read the "
+        "notebook); fix the submission and autograde it again first"
+    ]
+
+
+def test_manual_score_on_a_test_cell_is_refused(db, tmp_path):
+    """Is a score for an autograded test cell refused, since only answers are graded by hand?"""
+    student = submitted_student(db)
+    csv = write(tmp_path, f"{student},{A},{A},lens-tests,3,")
+    assert problems_of(csv, db) == [
+        f"{csv}:2: cell 'lens-tests' is an autograded test cell; only written answers and "
+        "tasks take a rubric score"
+    ]
+
+
+def test_duplicate_header_names_are_refused(db, tmp_path):
+    """Is a header naming a column twice refused on line 1?"""
+    student = submitted_student(db)
+    path = tmp_path / "grades.csv"
+    path.write_text("student,assignment,notebook,cell,score,score\n"
+                    f"{student},{A},{A},case-answer,1,5\n", encoding="utf-8")
+    assert problems_of(path, db) == [f"{path}:1: column 'score' appears twice in the header"]
+
+
+@pytest.mark.parametrize("score", ["５", "\u0663", "1_0", "1e0", "nan", "inf", "0x1", "", " "])
+def test_score_must_be_plain_ascii_decimal(db, tmp_path, score):
+    """Is a score that Python's float() accepts but a grader did not mean refused?"""
+    student = submitted_student(db)
+    csv = write(tmp_path, f"{student},{A},{A},case-answer,{score},")
+    problems = problems_of(csv, db)
+    assert len(problems) == 1 and problems[0].startswith(f"{csv}:2: "), problems
+    assert ("is not a number" in problems[0]) or ("empty score" in problems[0])
+
+
+def test_plain_decimals_are_accepted(db, tmp_path):
+    """Are 4, 4.5, .5 and 3. accepted as scores?"""
+    student = submitted_student(db)
+    csv = write(tmp_path, f"{student},{A},{A},case-answer,4.5,",
+                f"{student},{A},{A},practice-answer,.5,")
+    assert [r.score for r in import_rubric(csv, db)] == [4.5, 0.5]
+
+
+def test_score_just_above_the_maximum_is_shown_as_written(db, tmp_path):
+    """Does a score of 5.0000001 against a maximum of 5 read as written, not as 5?"""
+    student = submitted_student(db)
+    csv = write(tmp_path, f"{student},{A},{A},case-answer,5.0000001,")
+    assert problems_of(csv, db) == [
+        f"{csv}:2: score 5.0000001 is above the maximum 5 of cell 'case-answer'"
+    ]
+
+
+def test_file_that_is_not_utf8_is_reported_with_its_line(db, tmp_path):
+    """Is a Latin-1 file reported as file:line, without a traceback, exit 1, from the CLI?"""
+    student = submitted_student(db)
+    path = tmp_path / "grades.csv"
+    path.write_bytes((HEADER + f"{student},{A},{A},case-answer,4,ok\n"
+                      f"{student},{A},{A},practice-answer,3,très bien\n").encode("latin-1"))
+    assert problems_of(path, db) == [
+        f"{path}:3: not UTF-8 text (byte 0xe8); save the file as UTF-8"
+    ]
+    done = subprocess.run([sys.executable, "-m", "instructor", "import-rubric", str(path),
+                           "--db", db], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"{path}:3: not UTF-8 text" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_oversize_field_is_reported_with_its_line(db, tmp_path):
+    """Is a field beyond the csv module's size limit reported as file:line, exit 1?"""
+    student = submitted_student(db)
+    path = tmp_path / "grades.csv"
+    path.write_text(HEADER + f"{student},{A},{A},case-answer,4,ok\n"
+                    f'{student},{A},{A},case-answer,4,"{"x" * 200_000}"\n', encoding="utf-8")
+    problems = problems_of(path, db)
+    assert problems == [f"{path}:3: a field is longer than 131072 characters"], problems
+    done = subprocess.run([sys.executable, "-m", "instructor", "import-rubric", str(path),
+                           "--db", db], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"{path}:3: a field is longer" in done.stderr and "Traceback" not in done.stderr

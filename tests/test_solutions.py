@@ -193,7 +193,7 @@ def test_header_states_points_module_and_fiction(assignment):
 def test_notebooks_are_stored_clean(assignment):
     """Is the notebook stored without outputs, execution counts or extra metadata?"""
     nb = load(assignment)
-    assert set(nb.metadata) == {"kernelspec", "language_info"}
+    assert set(nb.metadata) == {"kernelspec", "language_info", "irh"}
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
