@@ -136,8 +136,8 @@ def test_bad_choose_syntax_is_a_usage_error():
 
 
 def test_help_is_available_for_every_command():
-    """Do the tool and both commands explain themselves with --help?"""
-    for args in (["--help"], ["validate", "--help"], ["play", "--help"]):
+    """Do the tool and each of its commands explain themselves with --help?"""
+    for args in (["--help"], ["validate", "--help"], ["play", "--help"], ["audit", "--help"]):
         result = run(*args)
         assert result.returncode == 0 and "usage:" in result.stdout
     assert "--choose" in run("play", "--help").stdout
@@ -245,3 +245,168 @@ def test_play_error_messages_carry_no_terminal_control_characters(tmp_path):
         assert result.returncode == 1
         assert "unknown next target '\\x1b[2Jgone'" in result.stdout + result.stderr
         assert not [c for c in result.stdout + result.stderr if is_control(c)]
+
+
+# --- format version 2: hidden values, tones, seeds, audit --------------------------------
+
+V2 = FIXTURES / "scenario-v2-valid.yaml"
+
+
+def test_play_prints_hidden_values_after_each_step_and_the_tone():
+    """Does the transcript show hidden values at the start and after each step, and the tone?"""
+    result = run("play", str(V2), "--choose", "0,1")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    order = [
+        "Field: safety 4, mutuality 3",
+        "Hidden: disclosure 2, risk 5",
+        "> 0: [relational] Fine can cover a lot.",
+        "Field: safety 4, mutuality 4 (+1)",
+        "Hidden: disclosure 4 (+2), risk 5",
+        "[tells]",
+        "[plan]",
+        "> 1: [medical] I'd like you to see the psychiatrist this week.",
+        "Hidden: disclosure 4, risk 4 (-1)",
+        "[referred] (ending)",
+        "Tone: mixed",
+        "Debrief:",
+    ]
+    positions = [out.index(part) for part in order]
+    assert positions == sorted(positions)
+
+
+def test_play_of_a_version_1_file_shows_no_hidden_line_and_a_hopeful_tone():
+    """Does a version 1 transcript stay free of hidden values and end hopeful?"""
+    result = run("play", str(VALID), "--choose", "0,0")
+    assert "Hidden:" not in result.stdout
+    assert "[booked] (ending)\n    Sam books a first session.\n  Tone: hopeful" in result.stdout
+
+
+def test_play_follows_branches_after_the_effects():
+    """Does play go where a branch leads once the choice's effects are applied?"""
+    result = run("play", str(V2), "--choose", "1")
+    assert "[quiet]" in result.stdout and "[missed] (ending)" in result.stdout
+    assert "Tone: costly" in result.stdout
+
+
+def test_seed_shows_the_shuffled_order_and_keeps_file_indices():
+    """Does --seed list the choices in the session's order while --choose stays in file order?"""
+    from widgets.scenario import load_scenario
+    from widgets.session import Session
+
+    order = Session(load_scenario(V2), seed=3).choice_order("ask")
+    assert order != [0, 1, 2]
+    result = run("play", str(V2), "--choose", "0,1", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout.split("Shown as (seed 3, shuffled):\n", 1)[1].splitlines()[:3]
+    assert [int(line.split(":")[0]) for line in shown] == order
+    assert "> 0: [relational] Fine can cover a lot." in result.stdout
+    assert "Shown as (seed 3, file order: shuffle is false):" in result.stdout
+    unseeded = run("play", str(V2), "--choose", "0,1").stdout
+    assert "Shown as" not in unseeded
+
+    def without_listing(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith(("    ", "  Shown"))]
+
+    assert without_listing(result.stdout) == without_listing(unseeded)
+
+
+def test_seed_lists_a_stopped_path_in_the_shown_order():
+    """When play stops for want of an index, are the choices listed in the seed's order?"""
+    result = run("play", str(V2), "--seed", "3")
+    listed = result.stdout.split("its choices are)\n", 1)[1].splitlines()
+    assert [int(line.split(":")[0]) for line in listed] == [
+        int(line.split(":")[0])
+        for line in result.stdout.split("shuffled):\n", 1)[1].splitlines()[:3]
+    ]
+
+
+def test_a_bad_seed_is_a_usage_error():
+    """Is --seed with a word or a negative number a usage error (exit 2)?"""
+    for seed in ("x", "-1"):
+        result = run("play", str(V2), "--seed", seed)
+        assert result.returncode == 2 and "0 or more" in result.stderr
+
+
+def test_validate_reports_v2_problems_with_every_other_file():
+    """Does validate report the v2 rules as file:line: message beside version 1 files?"""
+    result = run(
+        "validate",
+        "scenario-valid.yaml",
+        "scenario-v2-valid.yaml",
+        "scenario-v2-bad-operator.yaml",
+        "scenario-v2-stuck-state.yaml",
+        cwd=FIXTURES,
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [
+        "scenario-v2-bad-operator.yaml:21",
+        "scenario-v2-stuck-state.yaml:34",
+    ]
+
+
+def test_audit_prints_each_vignette_and_the_total():
+    """Does audit print the figures per vignette, then the total, and how ties count?"""
+    result = run("audit", str(VALID), str(V2))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.index("scenario-valid (") < out.index("scenario-v2-valid (")
+    total = out.split("In total (all 2 vignettes):\n", 1)[1]
+    for line in [
+        "  choice nodes: 4",
+        "  top-scoring choice is integrative: 2 of 4 (50%)",
+        "  top-scoring choice is relational: 2 of 4 (50%)",
+        "  top-scoring choice is medical: 1 of 4 (25%)",
+        "  top score shared by several choices: 1 of 4 (25%)",
+        "  top-scoring choice is also the longest: 2 of 4 (50%)",
+        "  all choices lead to the same next: 1 of 4 (25%)",
+        "  endings by tone: hopeful 3, mixed 1, costly 1",
+        "  choices that lower safety, by lens: medical 2 of 3, relational 1 of 3, "
+        "integrative 1 of 3",
+    ]:
+        assert line + "\n" in total
+    assert "each of them counts" in total
+
+
+def test_audit_json_gives_the_same_figures():
+    """Does --json give the figures of the text output as one JSON object?"""
+    import json
+
+    data = json.loads(run("audit", "--json", str(VALID), str(V2)).stdout)
+    assert [v["name"] for v in data["vignettes"]] == ["scenario-valid", "scenario-v2-valid"]
+    total = data["total"]
+    assert total["choice_nodes"] == 4
+    assert total["top_scoring_lens"]["medical"] == {"nodes": 1, "share": 0.25}
+    assert total["same_next"] == {"nodes": 1, "share": 0.25}
+    assert total["endings_by_tone"] == {"hopeful": 3, "mixed": 1, "costly": 1}
+    assert total["choices_lowering_safety"]["relational"] == {"lower": 1, "choices": 3}
+    assert "each of them counts" in data["ties"]
+
+
+def test_audit_of_an_invalid_file_exits_1_and_audits_the_rest():
+    """Does audit report an invalid file on stderr, exit 1 and still audit the valid ones?"""
+    result = run("audit", str(VALID), str(FIXTURES / "scenario-v2-unknown-tone.yaml"))
+    assert result.returncode == 1
+    assert "unknown tone 'bleak'" in result.stderr
+    assert "scenario-valid (" in result.stdout and "In total (all 1 vignettes)" in result.stdout
+
+
+def test_audit_of_the_shipped_vignettes_adds_up():
+    """Does the audit of the shipped vignettes run, with totals equal to the sums?"""
+    import json
+
+    from widgets.scenario import shipped_scenarios
+
+    paths = [str(p) for p in shipped_scenarios()]
+    data = json.loads(run("audit", "--json", *paths).stdout)
+    assert len(data["vignettes"]) == len(paths)
+    assert data["total"]["choice_nodes"] == sum(v["choice_nodes"] for v in data["vignettes"])
+
+
+def test_audit_main_can_be_called_in_process(capsys):
+    """Does main(argv) run audit in this process, for tools that embed the CLI?"""
+    from widgets.cli import main
+
+    assert main(["audit", str(VALID)]) == 0
+    assert "choice nodes: 2" in capsys.readouterr().out

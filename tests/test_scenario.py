@@ -257,3 +257,204 @@ def test_loading_a_valid_vignette_does_not_import_jsonschema():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# --- format version 2 -------------------------------------------------------------------
+
+V2 = FIXTURES / "scenario-v2-valid.yaml"
+
+
+def test_v2_fixture_loads_hidden_branches_tones_and_shuffle():
+    """Does a version 2 file load its hidden variables, branch lists, tones and shuffle flag?"""
+    from widgets.scenario import Branch, Condition
+
+    s = load_scenario(V2)
+    assert dict(s.hidden) == {"disclosure": 2, "risk": 5}
+    assert s.variables == ("safety", "mutuality", "disclosure", "risk")
+    assert s.start_values() == {"safety": 4, "mutuality": 3, "disclosure": 2, "risk": 5}
+    first = s.nodes["ask"].choices[0]
+    assert first.next == (
+        Branch("tells", (Condition("disclosure", ">=", 4), Condition("risk", ">", 4))),
+        Branch("quiet"),
+    )
+    assert first.targets == ("tells", "quiet")
+    assert first.target({"disclosure": 4, "risk": 5}) == "tells"
+    assert first.target({"disclosure": 4, "risk": 4}) == "quiet"
+    assert s.nodes["quiet"].target({"risk": 6}) == "missed"
+    assert s.nodes["quiet"].target({"risk": 5}) == "plan"
+    assert [s.nodes[e].tone for e in s.endings] == ["hopeful", "mixed", "costly"]
+    assert s.nodes["ask"].tone is None
+    assert s.nodes["plan"].shuffle is False and s.nodes["ask"].shuffle is True
+    assert str(first.next[0]) == "if disclosure >= 4, risk > 4 -> tells"
+    with pytest.raises(TypeError):
+        s.hidden["risk"] = 1
+
+
+def test_v1_files_read_as_before():
+    """Does a version 1 file keep string targets, no hidden variables and hopeful endings?"""
+    s = load_scenario(VALID)
+    assert dict(s.hidden) == {} and s.variables == s.dimensions
+    assert s.nodes["message"].choices[0].next == "callback"
+    assert s.nodes["callback"].next == "choice-two"
+    assert s.nodes["choice-two"].targets == ("booked", "open-door")
+    assert {s.nodes[e].tone for e in s.endings} == {"hopeful"}
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "scenario-v2-unknown-variable",
+            [(21, "condition on undeclared variable 'rsik' (field: safety; hidden: risk)")],
+        ),
+        (
+            "scenario-v2-unknown-effect-variable",
+            [(26, "effect on undeclared variable 'trust' (field: safety; hidden: risk)")],
+        ),
+        (
+            "scenario-v2-bad-operator",
+            [
+                (
+                    21,
+                    "nodes.ask.choices[0].next[0].if.risk: unknown operator '=>' in condition "
+                    "'=> 6'; use one of < <= == != >= >",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-condition-out-of-range",
+            [
+                (
+                    21,
+                    "nodes.ask.choices[0].next[0].if.risk: value 11 in condition '>= 11' "
+                    "is outside 0..10",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-empty-branches",
+            [
+                (
+                    28,
+                    "nodes.ask.choices[1].next: an empty branch list; give at least a default "
+                    "branch (- go: NODE)",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-no-default-branch",
+            [
+                (
+                    23,
+                    "nodes.ask.choices[0].next[1]: the last branch has an if; end the list "
+                    "with a default branch that has only go",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-branch-after-default",
+            [
+                (
+                    24,
+                    "nodes.ask.choices[0].next[2]: this branch comes after the default branch "
+                    "(nodes.ask.choices[0].next[1], which has no if) and is never tried",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-duplicate-variable",
+            [
+                (
+                    11,
+                    "duplicate variable 'safety': hidden repeats the field dimension (line 8); "
+                    "give it another name",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-duplicate-hidden-variable",
+            [(11, "duplicate variable 'risk' (first at line 10)")],
+        ),
+        (
+            "scenario-v2-unknown-tone",
+            [
+                (
+                    35,
+                    "nodes.quiet.tone: unknown tone 'bleak'; expected one of: "
+                    "hopeful, mixed, costly",
+                )
+            ],
+        ),
+        (
+            "scenario-v2-tone-not-ending",
+            [(15, "nodes.ask: tone is only for an ending; add end: true or remove tone")],
+        ),
+        (
+            "scenario-v2-shuffle-without-choices",
+            [(31, "nodes.tells: shuffle is only for a node with choices; remove it")],
+        ),
+        ("scenario-v2-hidden-out-of-range", [(10, "hidden value risk = 12 is outside 0..10")]),
+        (
+            "scenario-v2-unknown-branch-target",
+            [
+                (22, "unknown next target 'telsl' in node 'ask'"),
+                (29, "node 'tells' is unreachable from start 'ask'"),
+            ],
+        ),
+    ],
+)
+def test_each_v2_rule_names_its_line_and_problem(name, expected):
+    """Does each version 2 rule report its fixture's problem at the right line?"""
+    assert problems_of(f"{name}.yaml") == expected
+
+
+def test_a_condition_must_be_text():
+    """Is a condition written as a bare number told to be text such as ">= 4"?"""
+    text = V2.read_text().replace('{disclosure: ">= 4", risk: "> 4"}', "{disclosure: 4}")
+    with pytest.raises(ScenarioError, match=r":24: .*if.disclosure: must be text, not 4"):
+        parse_scenario(text, "bare.yaml")
+
+
+@pytest.mark.parametrize(
+    "written, message",
+    [
+        ("= 4", "unknown operator '=' in condition '= 4'"),
+        ("4", "no operator in condition '4'"),
+        ("> -1", "value -1 in condition '> -1' is outside 0..10"),
+        ("high", "condition 'high' must be an operator and a whole number 0..10"),
+        (">= 04", "condition '>= 04' must be an operator and a whole number 0..10"),
+    ],
+)
+def test_bad_conditions_say_what_is_wrong(written, message):
+    """Does each malformed condition get a message that says what is wrong with it?"""
+    text = V2.read_text().replace('risk: "> 4"', f'risk: "{written}"')
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "bad.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == 24 and message in problem.message
+
+
+def test_schema_tones_match_the_model():
+    """Does the shipped schema list exactly the tones the model knows, default first?"""
+    import json
+    from importlib import resources
+
+    from widgets.scenario import TONES
+
+    shipped = json.loads(
+        resources.files("widgets").joinpath("schema/vignette.schema.json").read_text("utf-8")
+    )
+    assert shipped["$defs"]["node"]["properties"]["tone"]["enum"] == list(TONES)
+    assert TONES[0] == "hopeful"
+
+
+def test_a_bad_variable_name_is_named_at_its_line():
+    """Is a hidden variable name with a digit reported at its own line, with the rule?"""
+    text = V2.read_text().replace("  risk: 5\n", "  risk2: 5\n")
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "name.yaml")
+    assert [(p.line, p.message) for p in caught.value.problems][0] == (
+        13,
+        "hidden: 'risk2': a variable name is lower-case letters and underscores, "
+        "starting with a letter",
+    )

@@ -1,4 +1,4 @@
-"""Command-line tools for vignette authors: ``validate`` and ``play``.
+"""Command-line tools for vignette authors: ``validate``, ``play`` and ``audit``.
 
 Run ``python -m widgets --help``.
 
@@ -11,13 +11,16 @@ terminal window of the author who runs the tool.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
+from widgets import audit as audits
 from widgets import force
+from widgets.reachability import MAX_STATES
 from widgets.scenario import Scenario, ScenarioError, load_scenario, validate_files
 from widgets.session import Session
 
@@ -64,6 +67,26 @@ def _indices(text: str) -> list[int]:
         ) from None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more; got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m widgets``."""
     parser = argparse.ArgumentParser(
@@ -81,15 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="vignette YAML files")
+    validate.add_argument(
+        "--max-states",
+        type=_positive,
+        default=MAX_STATES,
+        metavar="N",
+        help=(
+            "how many (node, values) states the state check may visit before it stops "
+            f"with a warning (default {MAX_STATES:,})"
+        ),
+    )
 
     play = commands.add_parser(
         "play",
         help="print the transcript of one path through a vignette",
         description=(
             "Walk one path through a vignette without a browser and print its transcript: "
-            "each node's text, the chosen response, its feedback and the field after it, "
-            "and the debrief at the end. Nodes without choices advance by themselves. "
-            "Exit codes: 0 done, 1 invalid vignette, 2 a bad --choose index."
+            "each node's text, the chosen response, its feedback, the field and hidden "
+            "values after it, the ending's tone and the debrief. Nodes without choices "
+            "advance by themselves. Exit codes: 0 done, 1 invalid vignette, 2 a bad "
+            "--choose index."
         ),
     )
     play.add_argument("file", metavar="FILE", help="a vignette YAML file")
@@ -98,13 +132,43 @@ def build_parser() -> argparse.ArgumentParser:
         type=_indices,
         default=[],
         metavar="I,J,...",
-        help="0-based choice indices, one for each choice node on the path, in order",
+        help=(
+            "0-based choice indices in file order (as the YAML lists them), one for each "
+            "choice node on the path, in order"
+        ),
+    )
+    play.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="N",
+        help=(
+            "also show each choice node's choices in the order a session with this seed "
+            "shows them (indices stay in file order)"
+        ),
     )
     play.add_argument(
         "--reflect",
         default=None,
         metavar="TEXT",
         help="text saved at every node that asks for a reflection",
+    )
+
+    audit = commands.add_parser(
+        "audit",
+        help="count the patterns that let a vignette be gamed",
+        description=(
+            "Print, per vignette and in total: the choice nodes; the share where the "
+            "top-scoring choice is integrative, relational or medical; the share where it "
+            "is also the longest; the share where all choices lead to the same next; "
+            "endings by tone; and, per lens, the choices that lower safety. "
+            + audits.TIES
+            + " Exit codes: 0 done, 1 an invalid file (the others are still audited)."
+        ),
+    )
+    audit.add_argument("files", nargs="+", metavar="FILE", help="vignette YAML files")
+    audit.add_argument(
+        "--json", action="store_true", help="print the same figures as one JSON object"
     )
     return parser
 
@@ -117,6 +181,14 @@ def _field_line(scenario: Scenario, field: dict[str, int], effects: dict[str, in
     return "Field: " + ", ".join(parts)
 
 
+def _hidden_line(scenario: Scenario, hidden: dict[str, int], changes: dict[str, int]) -> str:
+    parts = []
+    for name in scenario.hidden_variables:
+        delta = changes.get(name, 0)
+        parts.append(f"{name} {hidden[name]}" + (f" ({delta:+d})" if delta else ""))
+    return "Hidden: " + ", ".join(parts)
+
+
 def _indent(text: str, prefix: str = "    ") -> str:
     return textwrap.indent(text.strip(), prefix)
 
@@ -127,6 +199,7 @@ def play(
     reflection: str | None,
     out: TextIO,
     err: TextIO | None = None,
+    seed: int | None = None,
 ) -> int:
     """Print the transcript of one path; return the exit code.
 
@@ -145,10 +218,13 @@ def play(
         Where the transcript goes.
     err : file, optional
         Where errors go; standard error by default.
+    seed : int, optional
+        If given, each choice node also lists its choices in the order a session
+        with this seed shows them. ``choices`` are file indices either way.
     """
     out = _printable_stream(out)
     err = _printable_stream(sys.stderr if err is None else err)
-    session = Session(scenario)
+    session = Session(scenario, seed=0 if seed is None else seed)
     movement = scenario.movement
     label = "all five movements" if movement == force.CAPSTONE else force.movement(movement).name
     print(f"== {scenario.title} ({label})", file=out)
@@ -156,6 +232,8 @@ def play(
     if scenario.content_note:
         print(f"Content note: {scenario.content_note.strip()}", file=out)
     print(_field_line(scenario, session.field, {}), file=out)
+    if scenario.hidden:
+        print(_hidden_line(scenario, session.hidden, {}), file=out)
     pending = list(enumerate(choices, start=1))
     while True:
         node = session.node
@@ -167,14 +245,21 @@ def play(
                 session.reflect(reflection)
                 print(f"  Reflection saved: {reflection.strip()}", file=out)
         if node.end:
+            print(f"  Tone: {node.tone}", file=out)
             break
         if node.next is not None:
             session.advance()
             continue
+        order = session.choice_order() if seed is not None else list(range(len(node.choices)))
+        if seed is not None:
+            how = "shuffled" if node.shuffle else "file order: shuffle is false"
+            print(f"  Shown as (seed {seed}, {how}):", file=out)
+            for i in order:
+                print(f"    {i}: [{node.choices[i].lens}] {node.choices[i].say.strip()}", file=out)
         if not pending:
             print(f"\n(stopped: no index left for node '{node.id}'; its choices are)", file=out)
-            for i, choice in enumerate(node.choices):
-                print(f"  {i}: [{choice.lens}] {choice.say}", file=out)
+            for i in order:
+                print(f"  {i}: [{node.choices[i].lens}] {node.choices[i].say}", file=out)
             return EXIT_OK
         position, index = pending.pop(0)
         if not 0 <= index < len(node.choices):
@@ -189,6 +274,8 @@ def play(
         print("  Feedback:", file=out)
         print(_indent(step.feedback), file=out)
         print("  " + _field_line(scenario, step.field, step.changes), file=out)
+        if scenario.hidden:
+            print("  " + _hidden_line(scenario, step.hidden, step.hidden_changes), file=out)
     print("\nDebrief:", file=out)
     print(_indent(scenario.debrief), file=out)
     if pending:
@@ -203,18 +290,83 @@ def play(
     return EXIT_OK
 
 
+def _count(count: int, whole: int) -> str:
+    share = f" ({round(100 * count / whole)}%)" if whole else ""
+    return f"{count} of {whole}{share}"
+
+
+def _audit_lines(figures: audits.Audit) -> list[str]:
+    nodes = figures.choice_nodes
+    lines = [f"  choice nodes: {nodes}"]
+    for lens in ("integrative", "relational", "medical"):
+        lines.append(f"  top-scoring choice is {lens}: {_count(figures.top_lens[lens], nodes)}")
+    lines += [
+        f"  top score shared by several choices: {_count(figures.tied, nodes)}",
+        f"  top-scoring choice is also the longest: {_count(figures.top_is_longest, nodes)}",
+        f"  all choices lead to the same next: {_count(figures.same_next, nodes)}",
+        "  endings by tone: " + ", ".join(f"{t} {n}" for t, n in figures.endings.items()),
+        f"  choices that lower {audits.SAFETY}, by lens: "
+        + ", ".join(
+            f"{lens} {figures.lower_safety[lens]} of {figures.choices[lens]}"
+            for lens in figures.choices
+        ),
+    ]
+    return lines
+
+
+def audit(paths: Sequence[str], as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Print the audit of each vignette file and the total; return the exit code.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Vignette files; one that is not valid is reported on ``err`` and skipped.
+    as_json : bool
+        Print one JSON object (``vignettes``, ``total``, ``ties``) instead of text.
+    out, err : file
+        Where the figures and the problems go.
+    """
+    found: list[audits.Audit] = []
+    status = EXIT_OK
+    for path in paths:
+        try:
+            found.append(audits.audit(load_scenario(path)))
+        except ScenarioError as exc:
+            print(exc, file=err)
+            status = EXIT_INVALID
+    total = audits.combine(found, name=f"all {len(found)} vignettes")
+    if as_json:
+        data = {
+            "vignettes": [a.to_dict() for a in found],
+            "total": total.to_dict(),
+            "ties": audits.TIES,
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
+        return status
+    for figures in found:
+        print(f"{figures.name} ({figures.files[0]})", file=out)
+        print("\n".join(_audit_lines(figures)), file=out)
+    if found:
+        print(f"In total ({total.name}):", file=out)
+        print("\n".join(_audit_lines(total)), file=out)
+        print(textwrap.fill(audits.TIES, width=100), file=out)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     out, err = _printable_stream(sys.stdout), _printable_stream(sys.stderr)
     if args.command == "validate":
-        problems = validate_files(args.files)
+        problems = validate_files(args.files, max_states=args.max_states)
         for problem in problems:
             print(problem, file=out)
-        return EXIT_INVALID if problems else EXIT_OK
+        return EXIT_INVALID if any(not p.warning for p in problems) else EXIT_OK
+    if args.command == "audit":
+        return audit(args.files, args.json, out, err)
     try:
         scenario = load_scenario(args.file)
     except ScenarioError as exc:
         print(exc, file=err)
         return EXIT_INVALID
-    return play(scenario, args.choose, args.reflect, out, err)
+    return play(scenario, args.choose, args.reflect, out, err, seed=args.seed)
