@@ -415,6 +415,10 @@ class Action:
 def plan_path(scenario, rotate: int = 0) -> list[Action]:
     """Plan a path from the start to an ending that saves at least one reflection.
 
+    The path is found by playing sessions, not by walking the graph: where a
+    branching ``next`` leads depends on the field and hidden values at that moment,
+    and a session reads them as the page's own session will.
+
     Parameters
     ----------
     scenario : widgets.scenario.Scenario
@@ -426,36 +430,43 @@ def plan_path(scenario, rotate: int = 0) -> list[Action]:
     Returns
     -------
     list of Action
-        One action per node visited, the ending last. Falls back to a path
-        without a reflection only when the vignette has no reachable prompt.
+        One action per node visited, the ending last; ``choice`` is the choice's
+        index in the file, whatever order the page shows the choices in. Falls
+        back to a path without a reflection only when the vignette has no
+        reachable prompt.
     """
+    from widgets.session import Session
+
     best: list[Action] | None = None
 
-    def walk(node_id: str, seen: frozenset[str], path: list[Action]) -> list[Action] | None:
+    def state(session: Session) -> tuple:
+        return session.node_id, tuple(sorted(session.values.items()))
+
+    def walk(session: Session, seen: frozenset, path: list[Action]) -> list[Action] | None:
         nonlocal best
-        node = scenario.nodes[node_id]
-        here = [*path, Action(node_id, node.reflect is not None, None)]
+        node = session.node
+        here = [*path, Action(node.id, node.reflect is not None, None)]
         if node.end:
             if any(a.reflect for a in here):
                 return here
             best = best or here
             return None
-        if node.next is not None:
-            nexts = [(None, node.next)]
-        else:
-            n = len(node.choices)
-            order = [(rotate + i) % n for i in range(n)]
-            nexts = [(i, node.choices[i].next) for i in order]
-        for index, target in nexts:
-            if target in seen:
+        n = len(node.choices)
+        moves = [(rotate + i) % n for i in range(n)] if n else [None]
+        for index in moves:
+            after = Session.from_dict(scenario, session.to_dict())
+            after.advance() if index is None else after.choose(index)
+            # The same node with the same values again is a loop that leads nowhere new.
+            if state(after) in seen:
                 continue
-            step = [*path, Action(node_id, node.reflect is not None, index)]
-            found = walk(target, seen | {target}, step)
+            step = [*path, Action(node.id, node.reflect is not None, index)]
+            found = walk(after, seen | {state(after)}, step)
             if found:
                 return found
         return None
 
-    found = walk(scenario.start, frozenset({scenario.start}), [])
+    start = Session(scenario, seed=0)
+    found = walk(start, frozenset({state(start)}), [])
     path = found or best
     assert path, f"no path to an ending in {scenario.id}"
     return path

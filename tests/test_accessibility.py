@@ -12,7 +12,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from irh_devtools.voila import (
-    CHOICE,
     CONTINUE,
     DEBRIEF,
     FEEDBACK,
@@ -84,7 +83,9 @@ def test_vignette_in_play_and_at_debrief_has_no_serious_violation(browser, serve
             if action.choice is None:
                 page.locator(CONTINUE).click()
                 continue
-            page.locator(CHOICE).nth(action.choice).click()
+            # Choices are shown in a shuffled order: find the planned one by its words.
+            say = scenario.nodes[action.node].choices[action.choice].say.strip()
+            page.get_by_role("button", name=say, exact=True).click()
             expect(page.locator(FEEDBACK)).to_be_visible()
             if not checked_play:
                 checked_play = True

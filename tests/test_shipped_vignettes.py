@@ -1,14 +1,18 @@
 """The structural minimums every shipped vignette meets, and what the set covers together."""
 
 import re
+from pathlib import Path
 
 import pytest
 
+from irh_devtools.voila import plan_path
 from widgets import force
 from widgets.scenario import Scenario, load_scenario, shipped_scenarios
 from widgets.session import Session
 
 SCENARIOS = {path.stem: load_scenario(path) for path in shipped_scenarios()}
+#: A version 2 vignette whose choices and nodes branch on hidden values.
+BRANCHING = load_scenario(Path(__file__).parent / "fixtures" / "scenario-v2-valid.yaml")
 
 
 def endings(s: Scenario) -> list[str]:
@@ -16,16 +20,32 @@ def endings(s: Scenario) -> list[str]:
 
 
 def reachable_endings(s: Scenario) -> set[str]:
-    """Endings reached by some path (depth-first over every choice)."""
-    found, seen, stack = set(), set(), [s.start]
+    """Endings reached by some path, played in sessions (depth-first over every choice).
+
+    Sessions are played rather than the graph walked, because where a branch leads
+    depends on the field and hidden values at that moment. Two sessions at the same
+    node whose values differ only where no condition looks lead to the same endings.
+    """
+    nexts = [n.next for n in s.nodes.values()] + [
+        c.next for n in s.nodes.values() for c in n.choices
+    ]
+    read = sorted({c.variable for n in nexts if isinstance(n, tuple) for b in n
+                   for c in b.conditions})
+    found, seen, stack = set(), set(), [Session(s, seed=0)]
     while stack:
-        node = s.nodes[stack.pop()]
-        if node.id in seen:
+        session = stack.pop()
+        state = (session.node_id, *(session.values[name] for name in read))
+        if state in seen:
             continue
-        seen.add(node.id)
+        seen.add(state)
+        node = session.node
         if node.end:
             found.add(node.id)
-        stack += [c.next for c in node.choices] + ([node.next] if node.next else [])
+            continue
+        for index in range(len(node.choices)) if node.choices else [None]:
+            after = Session.from_dict(s, session.to_dict())
+            after.advance() if index is None else after.choose(index)
+            stack.append(after)
     return found
 
 
@@ -45,6 +65,37 @@ def test_structural_minimums(vid):
     assert len(ends) >= 2 and reachable_endings(s) == set(ends)
     assert len({s.nodes[e].text for e in ends}) == len(ends)
     assert len(s.debrief.split()) >= 60
+
+
+def test_reachable_endings_follow_branches():
+    """Are the endings of a vignette whose choices branch on hidden values found, each
+    reached by playing, and no more?"""
+    nexts = [c.next for n in BRANCHING.nodes.values() for c in n.choices]
+    assert any(isinstance(n, tuple) for n in nexts), "the fixture must branch"
+    assert reachable_endings(BRANCHING) == {"together", "referred", "missed"}
+
+
+@pytest.mark.parametrize("scenario", [*SCENARIOS.values(), BRANCHING], ids=lambda s: s.id)
+@pytest.mark.parametrize("rotate", [0, 1, 2])
+def test_a_planned_path_plays_to_an_ending(scenario, rotate):
+    """Does the path the browser tests follow play, action by action, to an ending in a
+    session (branches read as the session reads them), saving a reflection on the way?"""
+    path = plan_path(scenario, rotate=rotate)
+    session = Session(scenario)
+    for action in path[:-1]:
+        assert action.node == session.node_id
+        if action.choice is None:
+            session.advance()
+        else:
+            session.choose(action.choice)
+    assert path[-1].node == session.node_id and session.finished
+    assert any(action.reflect for action in path)
+
+
+def test_planned_paths_differ_by_rotation():
+    """Do different rotations walk different branches of a branching vignette?"""
+    ends = {plan_path(BRANCHING, rotate=r)[-1].node for r in range(3)}
+    assert len(ends) >= 2, ends
 
 
 @pytest.mark.parametrize("vid", sorted(SCENARIOS))

@@ -1,17 +1,22 @@
 """Tests of widgets/vignette.py: the vignette view, driven from Python as a learner would."""
 
 import base64
+import json
 import re
 from pathlib import Path
 
 import ipywidgets as ipw
 import pytest
 
+from widgets.html import escape, markdown, title_case
 from widgets.journal import Journal
 from widgets.scenario import load_scenario, shipped_scenarios
 from widgets.vignette import Vignette
 
 VALID = Path(__file__).parent / "fixtures" / "scenario-valid.yaml"
+V2 = Path(__file__).parent / "fixtures" / "scenario-v2-valid.yaml"
+#: A seed whose order at the v2 fixture's first node is not the file order: [2, 0, 1].
+SHUFFLING_SEED = 1
 PAYLOADS = ["<script>alert('x')</script>", '<img src=x onerror="alert(1)">']
 
 
@@ -25,8 +30,15 @@ def view(journal):
     return Vignette.load(str(VALID), journal=journal)
 
 
-def buttons(v: Vignette) -> list[ipw.Button]:
-    return [c for c in v.children if isinstance(c, ipw.Button)]
+def buttons(v: ipw.Box) -> list[ipw.Button]:
+    """Every button the view shows, in page order (inside its boxes too)."""
+    found = []
+    for child in v.children:
+        if isinstance(child, ipw.Button):
+            found.append(child)
+        elif isinstance(child, ipw.Box):
+            found += buttons(child)
+    return found
 
 
 def click(v: Vignette, label: str) -> None:
@@ -46,9 +58,9 @@ def test_before_starting_the_client_card_and_content_note_show(view):
 def test_clicking_through_to_an_ending(view):
     """Can a learner click Begin, choose, continue and reach the debrief with restart?"""
     click(view, "Begin the vignette")
-    assert view.choice_labels == [
-        "Thanks for calling. I'd like to hear what made today the day.",
+    assert sorted(view.choice_labels) == [
         "Before we talk, I need to complete the intake form.",
+        "Thanks for calling. I'd like to hear what made today the day.",
     ]
     click(view, "Before we talk, I need to complete the intake form.")
     assert "Gains structure; loses the moment." in view.html
@@ -59,7 +71,7 @@ def test_clicking_through_to_an_ending(view):
     html = view.html
     assert "Debrief" in html and "The first exchange already is therapy." in html
     assert "<svg" in html and "The relational field over this session" in html
-    assert [b.description for b in buttons(view)] == ["Restart the vignette"]
+    assert [b.description for b in buttons(view)][-1] == "Restart the vignette"
 
 
 def test_field_bars_show_values_and_the_change_as_text(view):
@@ -244,3 +256,253 @@ def test_an_image_from_another_site_in_a_vignette_is_not_loaded(journal):
     assert view.session.node_id == "booked"
     assert "<img" not in view.html
     assert 'href="https://tracker.example/pixel.png">Image: The clinic</a>' in view.html
+
+
+# --- version 2: shuffled choices, tones, the debrief's paths not taken and going back ----
+
+
+@pytest.fixture
+def v2(journal):
+    return Vignette.load(str(V2), journal=journal, seed=SHUFFLING_SEED)
+
+
+def says(v: Vignette, node_id: str) -> list[str]:
+    return [c.say.strip() for c in v.scenario.nodes[node_id].choices]
+
+
+def test_choice_buttons_follow_the_sessions_order(v2):
+    """Are the choice buttons in the session's shuffled order, each still giving its own
+    response (the file index), and in file order where the vignette says shuffle: false?"""
+    v2.start()
+    order = v2.session.choice_order()
+    assert order != sorted(order), "the seed must shuffle this node"
+    assert v2.choice_labels == [says(v2, "ask")[i] for i in order]
+    choice_buttons = [b for b in buttons(v2) if "irh-choice" in b._dom_classes]
+    choice_buttons[0].click()
+    assert v2.session.history[0].choice == order[0] == 2
+    assert v2.session.node_id == "tells"
+    v2.advance()
+    assert v2.session.choice_order() == [0, 1]
+    assert v2.choice_labels == says(v2, "plan")
+
+
+def test_a_version_1_vignette_is_shuffled_too_and_the_order_is_fixed_per_session(journal):
+    """Does a version 1 vignette show its choices in its session's order, the same order
+    on every visit, and a new order only with a new session?"""
+    orders = set()
+    for seed in range(6):
+        v = Vignette.load(str(VALID), journal=journal, seed=seed)
+        v.start()
+        order = v.session.choice_order()
+        assert v.choice_labels == [says(v, "message")[i] for i in order]
+        v.choose(order[0])
+        v.advance()
+        v.choose(0)
+        v.rewind(0)
+        assert v.choice_labels == [says(v, "message")[i] for i in order]
+        orders.add(tuple(order))
+    assert orders == {(0, 1), (1, 0)}
+
+
+def test_restart_keeps_a_given_seed(v2):
+    """With a seed given to the view, does a restart show the same order again?"""
+    v2.start()
+    before = v2.choice_labels
+    v2.choose(1)
+    v2.restart()
+    v2.start()
+    assert v2.session.seed == SHUFFLING_SEED and v2.choice_labels == before
+
+
+@pytest.mark.parametrize(
+    ("moves", "ending", "tone"),
+    [
+        (["choose 0", "advance", "choose 0"], "together", "hopeful"),
+        (["choose 0", "advance", "choose 1"], "referred", "mixed"),
+        (["choose 1", "advance"], "missed", "costly"),
+    ],
+)
+def test_the_ending_says_its_tone_in_words(v2, moves, ending, tone):
+    """Does an ending say in words whether it is hopeful, mixed or costly, in the story and
+    in the debrief?"""
+    v2.start()
+    for move in moves:
+        v2.choose(int(move.split()[1])) if move.startswith("choose") else v2.advance()
+    assert v2.session.node_id == ending
+    html = v2.html
+    assert f"Ending: {tone}" in html
+    assert f"This ending is <strong>{tone}</strong>" in html
+    assert "irh-tone-" + tone in html
+    assert html.count("Ending:") == 1
+
+
+def test_a_version_1_ending_is_hopeful(view):
+    """Does a version 1 vignette's ending (no tone in the file) show as hopeful?"""
+    view.start()
+    view.choose(1)
+    view.advance()
+    view.choose(1)
+    assert "Ending: hopeful" in view.html
+
+
+def play_to_referred(v: Vignette) -> None:
+    """ask: relational (choice 0) -> tells (reflect) -> plan: medical (choice 1) -> referred."""
+    v.start()
+    v.choose(0)
+    v.reflect("She trusted me with it.")
+    v.advance()
+    v.choose(1)
+    assert v.session.node_id == "referred"
+
+
+def test_going_back_from_the_debrief_restores_the_moment(v2, journal):
+    """Does "Go back to this moment" return to that choice with the field and hidden values
+    as they were then, keeping every reflection in the session and the journal?"""
+    play_to_referred(v2)
+    after_first = v2.session.history[0]
+    click(v2, "Go back to this moment (choice 2)")
+    assert v2.session.node_id == "plan" and not v2.session.finished
+    assert v2.session.field == after_first.field
+    assert v2.session.hidden == after_first.hidden == {"disclosure": 4, "risk": 5}
+    assert 'aria-label="Mutuality"' in v2.html and 'aria-valuenow="4"' in v2.html
+    assert "Debrief" not in v2.html
+    assert "You are back at choice 2" in v2.html and "reflections are kept" in v2.html
+    v2.choose(0)
+    assert v2.session.node_id == "together"
+    click(v2, "Go back to this moment (choice 1)")
+    assert v2.session.node_id == "ask" and v2.session.history == []
+    assert v2.session.field == {"safety": 4, "mutuality": 3}
+    assert v2.session.hidden == {"disclosure": 2, "risk": 5}
+    assert 'aria-valuenow="3"' in v2.html and v2.choice_labels
+    v2.choose(1)
+    v2.advance()
+    assert v2.session.node_id == "missed"
+    assert v2.session.reflections == {"tells": "She trusted me with it."}
+    assert "She trusted me with it." in v2.html  # still listed in the debrief
+    assert [e.key for e in journal.entries()] == ["tells"]
+
+
+def test_going_back_is_also_a_method_and_a_bad_step_changes_nothing(v2):
+    """Does view.rewind(step) go back as the button does, and a step that was never taken
+    show a message and change nothing?"""
+    play_to_referred(v2)
+    before = v2.session.to_dict()
+    v2.rewind(5)
+    assert "Not possible: step 5 is out of range" in v2.html
+    assert v2.session.to_dict() == before
+    v2.rewind(1)
+    assert v2.session.node_id == "plan" and len(v2.session.history) == 1
+
+
+def test_the_debrief_offers_one_way_back_per_choice_made(v2):
+    """Is there a "Go back to this moment" button for every choice made, in order?"""
+    play_to_referred(v2)
+    labels = [b.description for b in buttons(v2)]
+    assert labels == [
+        "Go back to this moment (choice 1)",
+        "Go back to this moment (choice 2)",
+        "Restart the vignette",
+    ]
+
+
+def test_options_not_taken_show_lens_and_feedback_collapsed(v2):
+    """For each choice node visited, are the options not taken listed with their lens and
+    feedback, inside a collapsed <details>?"""
+    play_to_referred(v2)
+    html = v2.html
+    blocks = re.findall(r"<details class=\"irh-not-taken\"[^>]*>(.*?)</details>", html, re.S)
+    assert len(blocks) == 2
+    assert not re.search(r"<details class=\"irh-not-taken\"[^>]*\bopen\b", html)
+    first, second = blocks
+    assert "<summary>Options you did not take (2)</summary>" in first
+    ask = v2.scenario.nodes["ask"].choices
+    for choice in (ask[1], ask[2]):
+        assert escape(choice.say.strip()) in first
+        assert choice.feedback.strip() in first
+        assert f"{title_case(choice.lens)} lens" in first
+    assert escape(ask[0].say.strip()) not in first  # the one taken
+    plan = v2.scenario.nodes["plan"].choices
+    assert "Options you did not take (1)" in second
+    assert escape(plan[0].say.strip()) in second and "Integrative lens" in second
+    assert plan[0].feedback.strip() in second
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_text_from_yaml_in_the_debrief_is_escaped(journal, payload):
+    """Are an option's words and feedback from the YAML shown as text in the options not
+    taken, never as markup?"""
+    from widgets.scenario import parse_scenario
+
+    quoted = json.dumps(payload)  # a double-quoted YAML string
+    text = V2.read_text(encoding="utf-8")
+    text = text.replace('"Let\'s go through the screening questions first."', quoted)
+    text = text.replace("Gives structure; the door to more closes a little.", quoted)
+    v = Vignette(parse_scenario(text, "payload.yaml"), journal=journal, seed=0)
+    assert v.scenario.nodes["ask"].choices[1].say == payload
+    v.start()
+    v.choose(0)
+    v.advance()
+    v.choose(0)
+    html = v.html
+    assert payload not in html and "<script>" not in html and "<img src=x" not in html
+    assert escape(payload) in html  # its words
+    assert markdown(payload).strip() in html  # its feedback, as Markdown shows text
+
+
+def test_hidden_values_stay_hidden_until_the_debrief(v2):
+    """Are the hidden variables kept out of view while playing, and shown with how they
+    moved, in a chart beside the field chart, in the debrief?"""
+    v2.start()
+    v2.choose(0)
+    v2.reflect("noted")
+    v2.advance()
+    assert "Disclosure" not in v2.html and "Risk" not in v2.html
+    v2.choose(1)
+    html = v2.html
+    assert html.count("<svg") == 2
+    assert "<title>The relational field over this session</title>" in html
+    assert "<title>The client&#x27;s hidden state over this session</title>" in html
+    assert 'class="irh-charts"' in html
+    assert "Disclosure from 2 to 4" in html and "Risk from 5 to 4" in html
+    assert "Disclosure up 2" in html  # how the first choice moved it, beside that choice
+
+
+def test_a_version_1_debrief_has_no_hidden_chart(view):
+    """Does a version 1 vignette's debrief show the field chart alone, as before, and no
+    hidden state anywhere?"""
+    view.start()
+    view.choose(0)
+    view.advance()
+    view.choose(1)
+    html = view.html
+    assert html.count("<svg") == 1
+    assert "<h4>The relational field over the session</h4>" in html
+    assert "hidden state" not in html and "; hidden:" not in html
+    assert 'class="irh-charts"' not in html
+    assert view.session.finished and "Options you did not take (1)" in html
+
+
+def test_live_widgets_stay_flat_while_going_back_and_forth(v2):
+    """Over rounds of choosing, going back from the debrief, refused steps and restarts,
+    is the count of live widgets the same at each point as the first time through?"""
+    round_ = [
+        v2.start,
+        lambda: v2.choose(0),
+        lambda: v2.reflect("noted"),
+        v2.advance,
+        lambda: v2.choose(1),  # referred
+        lambda: v2.rewind(1),
+        lambda: v2.choose(0),  # together
+        lambda: v2.rewind(9),  # refused
+        lambda: v2.rewind(0),
+        lambda: v2.choose(1),
+        v2.advance,  # missed
+        v2.restart,
+    ]
+    counts = []
+    for _ in range(6):
+        counts.append([])
+        for action in round_:
+            action()
+            counts[-1].append(live_widgets())
+    assert all(row == counts[0] for row in counts), [row[-1] for row in counts]

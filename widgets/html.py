@@ -123,14 +123,20 @@ _DASHES = ("", "6 3", "2 3", "8 3 2 3")
 _COLOURS = ("#1b6e8a", "#b3541e", "#5b3f8c", "#2f7d32")
 
 
-def field_chart(history: Sequence[Mapping[str, int]], maximum: int = 10) -> str:
+def field_chart(
+    history: Sequence[Mapping[str, int]],
+    maximum: int = 10,
+    title: str = "The relational field over this session",
+) -> str:
     """An accessible SVG line chart of the field over a session, with a data table.
 
     ``history`` is the field at the start and after each choice. Lines differ in
     dash pattern as well as colour, and the same numbers are given as a table.
     The chart is named and described by its first children, ``<title>`` and
     ``<desc>``, not by element ids: it holds no id, so any number of charts can
-    share a page, and the same history always gives the same markup.
+    share a page, and the same history always gives the same markup. ``title``
+    names the chart; charts of other values over a session (such as a client's
+    hidden state) pass their own.
     """
     if not history:
         return ""
@@ -149,7 +155,7 @@ def field_chart(history: Sequence[Mapping[str, int]], maximum: int = 10) -> str:
     parts = [
         f'<svg class="irh-chart" viewBox="0 0 {width} {height}" role="img" '
         'xmlns="http://www.w3.org/2000/svg">',
-        "<title>The relational field over this session</title>",
+        f"<title>{escape(title)}</title>",
         "<desc>"
         + escape(
             "; ".join(f"{title_case(d)} from {history[0][d]} to {history[-1][d]}" for d in dims)
@@ -239,6 +245,17 @@ STYLE = """
 .irh .irh-delta-down { color: #8a1f1f; font-weight: 600; }
 .irh .irh-chart { width: 100%; max-width: 560px; height: auto; }
 .irh .irh-figure { margin: 8px 0; }
+.irh .irh-charts { display: flex; flex-wrap: wrap; gap: 12px; }
+.irh .irh-chart-panel { flex: 1 1 300px; min-width: 0; }
+.irh .irh-chart-panel h5 { margin: 4px 0; font-size: 14px; }
+.irh .irh-tone-hopeful { background: #e8f3ea; color: #1f5a2a; }
+.irh .irh-tone-mixed { background: #fff3d6; color: #5c3d00; }
+.irh .irh-tone-costly { background: #f8e6e6; color: #7a1b1b; }
+.irh .irh-moment { border-top: 1px solid #c9d3dc; padding-top: 4px; margin-top: 6px; }
+.irh .irh-moment h5 { margin: 4px 0; font-size: 14px; }
+.irh .irh-not-taken summary { cursor: pointer; font-weight: 600; color: #0b5470; }
+.irh .irh-not-taken summary:focus-visible { outline: 3px solid #1b6e8a; outline-offset: 2px; }
+.irh .irh-not-taken li { margin: 4px 0; }
 .irh table { border-collapse: collapse; margin: 6px 0; }
 .irh th, .irh td { border: 1px solid #c9d3dc; padding: 2px 8px; text-align: left; }
 .irh .irh-status { min-height: 1.5em; }
