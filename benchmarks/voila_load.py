@@ -59,8 +59,11 @@ from irh_devtools.voila import (
     CHROMIUM_ARGS,
     COURSE_DIR,
     REPO_ROOT,
+    V1_PROTOCOL,
+    from_v1,
     process_rss_kib,
     start_voila,
+    to_v1,
     workshop_config,
 )
 
@@ -258,12 +261,8 @@ def wire_message(msg_type: str, content: dict, session: str, metadata: dict | No
 
 
 def read_wire(frame: str | bytes) -> dict:
-    """Decode a message from the kernel websocket (JSON text, or binary with buffers)."""
-    if isinstance(frame, bytes):
-        from jupyter_server.services.kernels.connection.base import deserialize_binary_message
-
-        return deserialize_binary_message(frame)
-    return json.loads(frame)
+    """Decode a message from the kernel websocket (a v1 frame, as the server speaks)."""
+    return from_v1(frame) if isinstance(frame, bytes) else json.loads(frame)
 
 
 class Connection:
@@ -347,13 +346,15 @@ async def protocol_attendee(port: int, page: str, resources: list[str],
     async def widget_state(kernel: str) -> None:
         session = uuid.uuid4().hex
         socket = await websocket_connect(
-            f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={session}")
+            f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={session}",
+            subprotocols=[V1_PROTOCOL])
         comm = uuid.uuid4().hex
-        socket.write_message(wire_message(
+        socket.write_message(to_v1(wire_message(
             "comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
-                          "data": {}}, session, {"version": CONTROL_PROTOCOL}))
-        socket.write_message(wire_message(
-            "comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}, session))
+                          "data": {}}, session, {"version": CONTROL_PROTOCOL})), binary=True)
+        socket.write_message(to_v1(wire_message(
+            "comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}, session)),
+            binary=True)
         while True:
             frame = await socket.read_message()
             if frame is None:
@@ -381,12 +382,13 @@ async def shut_down(port: int, kernel: str) -> None:
     session = uuid.uuid4().hex
     try:
         socket = await websocket_connect(
-            f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={session}")
+            f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={session}",
+            subprotocols=[V1_PROTOCOL])
     except OSError:
         return  # already gone
     message = json.loads(wire_message("shutdown_request", {"restart": False}, session))
     message["channel"] = "control"
-    await socket.write_message(json.dumps(message))
+    await socket.write_message(to_v1(json.dumps(message)), binary=True)
     await asyncio.sleep(0.2)
     socket.close()
 

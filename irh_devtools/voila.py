@@ -289,22 +289,52 @@ def kernel_ws_url(server, kernel_id: str, session: str | None = None) -> str:
     return f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?session_id={session}"
 
 
+#: The kernel websocket protocol the course's server speaks (jupyter_server's v1).
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+
+
+def to_v1(message: str) -> bytes:
+    """Turn a JSON kernel message (as :func:`kernel_message` makes it) into a v1 frame."""
+    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+    msg = json.loads(message)
+    parts = [json.dumps(msg[key]).encode() for key in
+             ("header", "parent_header", "metadata", "content")]
+    return serialize_msg_to_ws_v1(parts, msg.get("channel", "shell"))
+
+
+def from_v1(frame: bytes) -> dict:
+    """Read a v1 frame into a message dict (buffers listed by size)."""
+    from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+
+    channel, parts = deserialize_msg_from_ws_v1(frame)
+    keys = ("header", "parent_header", "metadata", "content")
+    msg = {key: json.loads(part) for key, part in zip(keys, parts[:4], strict=True)}
+    msg["channel"] = channel
+    msg["buffers"] = [len(b) for b in parts[4:]]
+    return msg
+
+
 async def talk(url: str, messages: Sequence[str | bytes], wait: float,
-               origin: str | None = None) -> list[dict]:
+               origin: str | None = None, legacy: bool = False) -> list[dict]:
     """Send messages over a kernel websocket; return the messages received within ``wait``.
 
-    Binary messages received are listed as ``{"binary": size}``; a closed connection
-    ends the wait early.
+    JSON messages are sent as v1 frames, as the course's pages send them (``legacy``
+    speaks the old JSON protocol instead, which the server refuses); bytes are sent as
+    they are. A closed connection ends the wait early and is listed as ``{"closed": code}``.
     """
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import WebSocketClosedError, websocket_connect
 
     headers = {"Origin": origin} if origin else {}
     ws = await websocket_connect(HTTPRequest(url, headers=headers),
-                                 max_message_size=64 * 1024 * 1024)
+                                 max_message_size=64 * 1024 * 1024,
+                                 subprotocols=None if legacy else [V1_PROTOCOL])
     received: list[dict] = []
     try:
         for message in messages:
+            if isinstance(message, str) and not legacy:
+                message = to_v1(message)
             try:
                 await ws.write_message(message, binary=isinstance(message, bytes))
             except WebSocketClosedError:
@@ -319,7 +349,10 @@ async def talk(url: str, messages: Sequence[str | bytes], wait: float,
             if raw is None:
                 received.append({"closed": ws.close_code})
                 break
-            received.append(json.loads(raw) if isinstance(raw, str) else {"binary": len(raw)})
+            if isinstance(raw, str):
+                received.append(json.loads(raw))
+            else:
+                received.append(from_v1(raw) if not legacy else {"binary": len(raw)})
     finally:
         ws.close()
     return received

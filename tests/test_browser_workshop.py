@@ -8,6 +8,12 @@ reflection. Screenshots of each stage go to test-artifacts/browser/.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -28,10 +34,12 @@ from irh_devtools.voila import (
     STORY,
     WORKSHOP_VIGNETTES,
     artifact_path,
+    fetch,
     horizontal_overflow,
     meter_values,
     plan_path,
     screenshot,
+    workshop_config,
 )
 from widgets.html import title_case
 from widgets.scenario import find_scenario, load_scenario
@@ -43,6 +51,9 @@ PAGES = sorted(WORKSHOP_VIGNETTES)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 REFLECTION_TEXT = "I noticed how much the timing of the message told me."
+CONNECTION_NOTICE = ".irh-connection"
+RECONNECTING = "Connection lost, reconnecting…"
+GAVE_UP = "The connection could not be restored. Reload the page to continue."
 PAYLOAD = (
     "<script>window.__irh_injected = 1</script>"
     '<img src="x" onerror="window.__irh_injected = 2; alert(1)">'
@@ -65,6 +76,35 @@ def open_page(browser, server, page_path: str, viewport: dict) -> tuple[Page, li
     page.goto(server.render_url(page_path))
     expect(page.locator(START)).to_be_visible(timeout=60_000)
     return page, dialogs
+
+
+def shutdown_kernel(server, kernel: str) -> None:
+    """Shut a kernel down from outside its page (a shutdown request over a second
+    websocket), and wait until the server no longer knows it."""
+    from tornado.websocket import websocket_connect
+
+    session = uuid.uuid4().hex
+    message = json.dumps({
+        "header": {"msg_id": uuid.uuid4().hex, "msg_type": "shutdown_request",
+                   "username": "", "session": session, "date": "2026-01-01T00:00:00Z",
+                   "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "content": {"restart": False},
+        "channel": "control", "buffers": []})
+
+    async def send() -> None:
+        ws = await websocket_connect(f"ws://127.0.0.1:{server.port}/api/kernels/{kernel}"
+                                     f"/channels?session_id={session}")
+        await ws.write_message(message)
+        await asyncio.sleep(0.5)
+        ws.close()
+
+    # in a thread of its own: Playwright's sync API runs an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, send()).result()
+    deadline = time.monotonic() + 20
+    while fetch(server, f"/api/kernels/{kernel}")[0] == 200:
+        assert time.monotonic() < deadline, f"kernel {kernel} still runs"
+        time.sleep(0.2)
 
 
 def shot(page: Page, slug: str, mode: str, stage: str) -> None:
@@ -137,8 +177,12 @@ def play(page: Page, page_path: str, *, keyboard: bool, text: str, mode: str,
     for number, action in enumerate(path, start=1):
         node = scenario.nodes[action.node]
         expect_field(page, {label[d]: v for d, v in session.field.items()})
+        shown: list[str] = []
         if node.choices:
-            expect(page.locator(CHOICE)).to_have_text([c.say.strip() for c in node.choices])
+            # choices are shown in a per-session shuffled order: the same set, any order
+            expect(page.locator(CHOICE)).to_have_count(len(node.choices))
+            shown = [t.strip() for t in page.locator(CHOICE).all_inner_texts()]
+            assert sorted(shown) == sorted(c.say.strip() for c in node.choices)
         if action.reflect and not saved:
             if keyboard:
                 tab_to(page, REFLECTION)
@@ -161,7 +205,8 @@ def play(page: Page, page_path: str, *, keyboard: bool, text: str, mode: str,
             expect(page.locator(STORY)).not_to_have_text(story)
             continue
         step = session.choose(action.choice)
-        press(CHOICE, nth=action.choice, key="Space" if number % 2 else "Enter")
+        press(CHOICE, nth=shown.index(node.choices[action.choice].say.strip()),
+              key="Space" if number % 2 else "Enter")
         feedback = page.locator(FEEDBACK)
         expect(feedback).to_be_visible()
         expect(feedback).to_contain_text(step.say.strip())
@@ -219,20 +264,125 @@ def test_keyboard_path_with_a_script_payload(browser, server, page_path):
         page.context.close()
 
 
+def expect_connection_notice(page: Page, text: str) -> None:
+    """Wait until the page's connection notice says ``text``, as a polite live region."""
+    notice = page.locator(CONNECTION_NOTICE)
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text(text)
+    expect(notice).to_have_attribute("role", "status")
+    expect(notice).to_have_attribute("aria-live", re.compile("polite|assertive"))
+
+
 def test_page_carries_on_after_its_connection_drops(browser, server):
-    """After the kernel connection drops (a laptop that slept), does the page reconnect
-    to the same kernel and answer the next choice?"""
+    """After the kernel connection drops (a laptop that slept), does the page say it is
+    reconnecting, reconnect to the same kernel, withdraw the notice and answer the next
+    choice?"""
     page, dialogs = open_page(browser, server, "workshop/first-contact.ipynb", DESKTOP)
     try:
         page.locator(START).click()
         expect(page.locator(CHOICE).first).to_be_visible()
+        expect(page.locator(CONNECTION_NOTICE)).to_be_hidden()
         kernel = page.evaluate("window.irhKernel.id")
         page.evaluate("window.irhKernel.ws.close()")
         page.wait_for_function("window.irhKernel.drops === 1")
+        expect_connection_notice(page, RECONNECTING)
         page.locator(CHOICE).first.click()
         expect(page.locator(FEEDBACK).first).to_be_visible(timeout=30_000)
+        expect(page.locator(CONNECTION_NOTICE)).to_be_hidden()
         assert page.evaluate("window.irhKernel.ws.readyState") == 1  # open again
         assert page.evaluate("window.irhKernel.id") == kernel
         assert dialogs == []
     finally:
         page.context.close()
+
+
+def test_page_says_when_its_connection_cannot_be_restored(browser, server):
+    """When every reconnection attempt fails (its kernel is gone), does the page stop trying
+    and tell the attendee to reload?"""
+    context = browser.new_context(viewport=DESKTOP)
+    # three quick attempts instead of the real schedule (about two minutes)
+    context.add_init_script("window.irhReconnectWaits = [100, 200, 300];")
+    page = context.new_page()
+    try:
+        page.goto(server.render_url("workshop/first-contact.ipynb"))
+        expect(page.locator(START)).to_be_visible(timeout=60_000)
+        kernel = page.evaluate("window.irhKernel.id")
+        shutdown_kernel(server, kernel)
+        page.evaluate("window.irhKernel.ws.close()")  # if the server has not closed it yet
+        expect_connection_notice(page, GAVE_UP)
+        attempts = page.evaluate("window.irhKernel.attempts")
+        assert attempts == 3
+        page.wait_for_timeout(1500)
+        assert page.evaluate("window.irhKernel.attempts") == attempts  # no more tries
+    finally:
+        context.close()
+
+
+def test_messages_sent_while_disconnected_are_bounded(browser, server):
+    """While the connection is down, does the page keep at most 200 unsent messages and
+    1 MiB, dropping the oldest first?"""
+    context = browser.new_context(viewport=DESKTOP)
+    context.add_init_script("window.irhReconnectWaits = [60000];")
+    page = context.new_page()
+    try:
+        page.goto(server.render_url("workshop/first-contact.ipynb"))
+        expect(page.locator(START)).to_be_visible(timeout=60_000)
+        page.evaluate("window.irhKernel.ws.close()")
+        page.wait_for_function("window.irhKernel.drops === 1")
+        queued = page.evaluate("""() => {
+            const k = window.irhKernel;
+            for (let i = 0; i < 250; i++) k.send('comm_info_request', {target_name: `t${i}`});
+            // each queued message is a frame of jupyter_server's v1 protocol: content is
+            // its fifth part
+            const content = (frame) => {
+                const v = new DataView(frame);
+                const at = (i) => Number(v.getBigUint64(8 * (i + 1), true));
+                return JSON.parse(new TextDecoder().decode(frame.slice(at(4), at(5))));
+            };
+            const names = () => k.pending.map(m => content(m).target_name);
+            const many = {count: k.pending.length, first: names()[0], last: names().at(-1)};
+            const big = 'x'.repeat(400 * 1024);
+            for (let i = 0; i < 4; i++) k.send('comm_info_request', {target_name: big + i});
+            return {many, count: k.pending.length, bytes: k.pendingBytes,
+                    last: names().at(-1).slice(-1), dropped: k.dropped};
+        }""")
+        assert queued["many"] == {"count": 200, "first": "t50", "last": "t249"}
+        assert queued["bytes"] <= 1024 * 1024
+        assert queued["last"] == "3"  # the newest kept
+        assert queued["dropped"] >= 50 + 1
+    finally:
+        context.close()
+
+
+def test_page_restored_from_the_back_forward_cache_reloads(browser, server):
+    """A page left (its kernel shut down) can come back from the browser's back-forward
+    cache, as Safari keeps it: does it load afresh, with a new kernel, instead of showing
+    widgets that no longer answer?"""
+    page, _ = open_page(browser, server, "workshop/first-contact.ipynb", DESKTOP)
+    try:
+        kernel = page.evaluate("window.irhKernel.id")
+        with page.expect_navigation():
+            # what the browser fires when it leaves a page for the cache and brings it back
+            page.evaluate("""() => {
+                dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}));
+                dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+            }""")
+        expect(page.locator(START)).to_be_visible(timeout=60_000)
+        assert page.evaluate("window.irhKernel.id") != kernel
+    finally:
+        page.context.close()
+
+
+def test_closing_the_tab_shuts_its_kernel_down(browser, server):
+    """With the server's cross-site request check on, does closing a page's tab end its
+    kernel?"""
+    settings = workshop_config()["Voila"].get("tornado_settings", {})
+    assert not settings.get("disable_check_xsrf"), "the probe needs the XSRF check on"
+    page, _ = open_page(browser, server, "workshop/first-contact.ipynb", DESKTOP)
+    kernel = page.evaluate("window.irhKernel.id")
+    assert fetch(server, f"/api/kernels/{kernel}")[0] == 200
+    page.context.close()
+    deadline = time.monotonic() + 20
+    while fetch(server, f"/api/kernels/{kernel}")[0] == 200:
+        assert time.monotonic() < deadline, "the kernel of a closed tab still runs"
+        time.sleep(0.2)

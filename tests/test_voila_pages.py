@@ -103,9 +103,13 @@ def test_config_pools_workshop_pages_only():
 
 
 def test_config_reclaims_closed_tabs_without_culling_pooled_kernels():
-    """Are closed tabs' kernels reclaimed while pooled kernels outlive their wait?"""
+    """Are closed tabs' kernels reclaimed (XSRF on) while pooled kernels outlive their wait?"""
     config = json.loads(VOILA_CONFIG.read_text())
-    assert config["Voila"]["tornado_settings"]["disable_check_xsrf"] is True
+    # a closing page asks over its own websocket; no XSRF exemption is needed
+    assert "disable_check_xsrf" not in config["Voila"]["tornado_settings"]
+    assert config["Voila"]["kernel_websocket_connection_class"].endswith(
+        "GuardedWebsocketConnection")
+    assert config["GuardedKernelManager"]["connect_grace"] <= 120
     culling = config["MappingKernelManager"]
     # A kernel with an open page is never culled; a pooled kernel waits in the pool
     # from server start to hand-out, which the timeout must exceed (a working day).

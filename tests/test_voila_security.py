@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -22,9 +23,12 @@ from irh_devtools.voila import (
     COURSE_DIR,
     course_pages,
     fetch,
+    kernel_alive,
     kernel_id_of,
+    kernel_message,
     shutdown,
     start_voila,
+    talk,
     workshop_config,
 )
 
@@ -254,40 +258,8 @@ def test_tree_lists_only_notebooks_and_folders(server):
         assert ".hidden" not in body
 
 
-def _message(msg_type: str, content: dict, session: str) -> str:
-    return json.dumps({
-        "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "attendee",
-                   "session": session, "date": "2026-01-01T00:00:00Z", "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "content": content, "channel": "shell",
-        "buffers": [],
-    })
-
-
-async def _talk(url: str, messages: list[str], wait: float, origin: str | None = None):
-    """Send messages over a kernel websocket; return the msg_types received within ``wait``."""
-    from tornado.httpclient import HTTPRequest
-    from tornado.websocket import websocket_connect
-
-    headers = {"Origin": origin} if origin else {}
-    ws = await websocket_connect(HTTPRequest(url, headers=headers))
-    received: list[str] = []
-    try:
-        for message in messages:
-            await ws.write_message(message)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while (left := deadline - loop.time()) > 0:
-            try:
-                raw = await asyncio.wait_for(ws.read_message(), left)
-            except TimeoutError:
-                break
-            if raw is None:
-                break
-            if isinstance(raw, str):
-                received.append(json.loads(raw)["header"]["msg_type"])
-    finally:
-        ws.close()
-    return received
+def _types(received: list[dict]) -> list[str]:
+    return [m["header"]["msg_type"] for m in received if "header" in m]
 
 
 def test_execute_request_over_websocket_does_not_run(server, tmp_path):
@@ -301,13 +273,45 @@ def test_execute_request_over_websocket_does_not_run(server, tmp_path):
     url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel}/channels?session_id={session}"
     code = f"open({str(proof)!r}, 'w').write('ran')"
     try:
-        control = asyncio.run(_talk(url, [_message("kernel_info_request", {}, session)], 10))
+        hello = kernel_message("kernel_info_request", {}, session)
+        control = _types(asyncio.run(talk(url, [hello], 10)))
         assert "kernel_info_reply" in control
-        received = asyncio.run(_talk(url, [_message("execute_request", {
+        received = _types(asyncio.run(talk(url, [kernel_message("execute_request", {
             "code": code, "silent": False, "store_history": False, "user_expressions": {},
-            "allow_stdin": False, "stop_on_error": True}, session)], 5))
+            "allow_stdin": False, "stop_on_error": True}, session)], 5)))
         assert "execute_reply" not in received
         assert not proof.exists()
+    finally:
+        shutdown(server, html)
+
+
+def test_legacy_protocol_websocket_is_refused(server):
+    """Is a kernel websocket without the v1 subprotocol closed before it reaches the kernel?"""
+    status, html = fetch(server, "/voila/render/index.ipynb")
+    assert status == 200
+    session = uuid.uuid4().hex
+    url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id_of(html)}/channels?session_id={session}"
+    try:
+        hello = kernel_message("kernel_info_request", {}, session)
+        received = asyncio.run(talk(url, [hello], 5, legacy=True))
+        assert received == [{"closed": 1002}], received
+        assert "without the v1.kernel.websocket.jupyter.org subprotocol" in server.log()
+    finally:
+        shutdown(server, html)
+
+
+def test_v1_frame_with_a_huge_part_count_is_dropped(server):
+    """Does a frame claiming billions of parts get dropped, the server answering on?"""
+    status, html = fetch(server, "/voila/render/index.ipynb")
+    assert status == 200
+    session = uuid.uuid4().hex
+    url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id_of(html)}/channels?session_id={session}"
+    try:
+        bomb = (10**12).to_bytes(8, "little") + b"\0" * 64
+        hello = kernel_message("kernel_info_request", {}, session)
+        received = asyncio.run(talk(url, [bomb, hello], 10))
+        assert "kernel_info_reply" in _types(received)
+        assert fetch(server, "/voila/render/index.ipynb")[0] in (200, 503)
     finally:
         shutdown(server, html)
 
@@ -321,17 +325,34 @@ def test_websocket_from_another_site_is_refused(server):
     url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id_of(html)}/channels"
     try:
         with pytest.raises(HTTPClientError):
-            asyncio.run(_talk(url, [], 1, origin="http://attacker.example"))
+            asyncio.run(talk(url, [], 1, origin="http://attacker.example"))
     finally:
         shutdown(server, html)
 
 
 def test_page_close_shutdown_reclaims_the_kernel(server):
-    """Does the page-close request (sent without an XSRF token) shut the kernel down?"""
+    """Does a shutdown request over the page's own websocket end its kernel process?"""
     status, html = fetch(server, "/voila/render/index.ipynb")
     assert status == 200
     kernel = kernel_id_of(html)
-    assert fetch(server, f"/api/kernels/{kernel}")[0] == 200
-    status, _ = fetch(server, f"/voila/api/shutdown/{kernel}", method="POST")
-    assert status == 204
-    assert fetch(server, f"/api/kernels/{kernel}")[0] == 404
+    before = set(server.kernel_pids())
+    assert kernel_alive(server, kernel)
+    shutdown(server, html)  # sends shutdown_request, waits until the model is gone
+    assert not kernel_alive(server, kernel)
+    deadline = time.monotonic() + 20
+    while len(set(server.kernel_pids())) >= len(before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(set(server.kernel_pids())) == len(before) - 1, "the kernel process still runs"
+
+
+def test_cross_site_shutdown_post_is_refused(server):
+    """Is Voila's shutdown endpoint guarded by the XSRF check again (a POST without a token)?"""
+    status, html = fetch(server, "/voila/render/index.ipynb")
+    assert status == 200
+    kernel = kernel_id_of(html)
+    try:
+        status, _ = fetch(server, f"/voila/api/shutdown/{kernel}", method="POST")
+        assert status == 403
+        assert kernel_alive(server, kernel)
+    finally:
+        shutdown(server, html)

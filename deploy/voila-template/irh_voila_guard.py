@@ -70,6 +70,11 @@ facilitator.</p>
 #: What a page is told of an error in its kernel (the details go to the server log).
 ERROR_NOTICE = "Something went wrong on the server; the facilitator can find it in the log."
 
+#: The kernel websocket protocol the course's pages speak (jupyter_server's v1).
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+#: Most parts a v1 frame may declare (channel, four message parts, buffers).
+MAX_V1_PARTS = 64
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -306,7 +311,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
 def _msg_type(connection: ZMQChannelsWebsocketConnection, ws_msg) -> str | None:
     """Read the type of a message a page sent, without changing it."""
     try:
-        if connection.subprotocol == "v1.kernel.websocket.jupyter.org":
+        if connection.subprotocol == V1_PROTOCOL:
             _, msg_list = deserialize_msg_from_ws_v1(ws_msg)
             return json.loads(msg_list[0])["msg_type"]
         if isinstance(ws_msg, bytes):
@@ -316,11 +321,55 @@ def _msg_type(connection: ZMQChannelsWebsocketConnection, ws_msg) -> str | None:
         return None  # jupyter_server reports a malformed message itself
 
 
+def _sane_v1_frame(ws_msg) -> bool:
+    """Tell whether a v1 frame's part count is small and fits the frame.
+
+    jupyter_server reads the count from the frame's first eight bytes and builds a list
+    that long before looking further: a client sending a huge count would stall the
+    server.
+    """
+    if not isinstance(ws_msg, bytes) or len(ws_msg) < 8:
+        return False
+    parts = int.from_bytes(ws_msg[:8], "little")
+    return 3 <= parts <= MAX_V1_PARTS and 8 * (parts + 1) <= len(ws_msg)
+
+
 class GuardedWebsocketConnection(ZMQChannelsWebsocketConnection):
-    """The kernel websocket of a page: shutdown through the manager, tracebacks logged only."""
+    """The kernel websocket of a page: v1 protocol only, shutdown through the manager,
+    tracebacks logged only."""
+
+    def connect(self):
+        """Accept only the v1 kernel protocol, which the course's pages speak.
+
+        Voila's websocket handler reads every binary message it sends as a v1 frame; on a
+        legacy-protocol connection a message with buffers (an image widget's state) made
+        it build a list billions long, and the server stopped answering.
+        """
+        if self.subprotocol != V1_PROTOCOL:
+            self._refused = True
+            self.log.warning("Refused a websocket to kernel %s without the %s subprotocol",
+                             self.kernel_id, V1_PROTOCOL)
+            self.websocket_handler.close(1002, f"only the {V1_PROTOCOL} protocol is spoken here")
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return super().connect()
+
+    def disconnect(self):
+        """Tear down; a refused connection was never counted, so there is nothing to undo."""
+        if getattr(self, "_refused", False):
+            if self._open_sessions.get(self.session_key) is self.websocket_handler:
+                self._open_sessions.pop(self.session_key)
+            return None
+        return super().disconnect()
 
     def handle_incoming_message(self, incoming_msg) -> None:
         """Forward a page's message; its ``shutdown_request`` shuts its kernel down."""
+        if getattr(self, "_refused", False):
+            return
+        if self.subprotocol == V1_PROTOCOL and not _sane_v1_frame(incoming_msg):
+            self.log.warning("Dropped a malformed message to kernel %s", self.kernel_id)
+            return
         if _msg_type(self, incoming_msg) == "shutdown_request":
             self.log.info("Page closed: shutting kernel %s down", self.kernel_id)
             asyncio.ensure_future(self._shutdown())
@@ -351,5 +400,5 @@ class GuardedWebsocketConnection(ZMQChannelsWebsocketConnection):
         self.log.warning("Error in kernel %s: %s: %s\n%s", self.kernel_id,
                          content.get("ename"), content.get("evalue"), trace)
         msg["content"] = {"ename": "Error", "evalue": ERROR_NOTICE, "traceback": [ERROR_NOTICE]}
-        if self.subprotocol == "v1.kernel.websocket.jupyter.org":
+        if self.subprotocol == V1_PROTOCOL:
             msg_list[3] = self.session.pack(msg["content"])
