@@ -9,7 +9,6 @@ reflection. Screenshots of each stage go to test-artifacts/browser/.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 import uuid
@@ -36,9 +35,12 @@ from irh_devtools.voila import (
     artifact_path,
     fetch,
     horizontal_overflow,
+    kernel_message,
+    kernel_ws_url,
     meter_values,
     plan_path,
     screenshot,
+    talk,
     workshop_config,
 )
 from widgets.html import title_case
@@ -81,26 +83,13 @@ def open_page(browser, server, page_path: str, viewport: dict) -> tuple[Page, li
 def shutdown_kernel(server, kernel: str) -> None:
     """Shut a kernel down from outside its page (a shutdown request over a second
     websocket), and wait until the server no longer knows it."""
-    from tornado.websocket import websocket_connect
-
     session = uuid.uuid4().hex
-    message = json.dumps({
-        "header": {"msg_id": uuid.uuid4().hex, "msg_type": "shutdown_request",
-                   "username": "", "session": session, "date": "2026-01-01T00:00:00Z",
-                   "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "content": {"restart": False},
-        "channel": "control", "buffers": []})
-
-    async def send() -> None:
-        ws = await websocket_connect(f"ws://127.0.0.1:{server.port}/api/kernels/{kernel}"
-                                     f"/channels?session_id={session}")
-        await ws.write_message(message)
-        await asyncio.sleep(0.5)
-        ws.close()
+    message = kernel_message("shutdown_request", {"restart": False}, session, channel="control")
 
     # in a thread of its own: Playwright's sync API runs an event loop in this one
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, send()).result()
+        pool.submit(asyncio.run, talk(kernel_ws_url(server, kernel, session), [message], 0.5)
+                    ).result()
     deadline = time.monotonic() + 20
     while fetch(server, f"/api/kernels/{kernel}")[0] == 200:
         assert time.monotonic() < deadline, f"kernel {kernel} still runs"

@@ -1,8 +1,11 @@
 """Tests of widgets/scenario.py: loading and validating vignette files."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from widgets import force
 from widgets.scenario import (
@@ -458,3 +461,43 @@ def test_a_bad_variable_name_is_named_at_its_line():
         "hidden: 'risk2': a variable name is lower-case letters and underscores, "
         "starting with a letter",
     )
+
+
+def _design_blocks() -> list[str]:
+    design = Path(__file__).resolve().parents[2] / "shared" / "DESIGN.md"
+    if not design.is_file():
+        pytest.skip(f"{design} is not beside the checkout")
+    text = design.read_text(encoding="utf-8")
+    section = text.split("## Vignette format (the authoring contract)", 1)[1]
+    section = section.split("## Later data flows", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+
+
+def _keys(node, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.add(str(key))
+            _keys(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            _keys(item, out)
+    return out
+
+
+def test_design_format_sections_match_the_shipped_schema():
+    """Does the JSON Schema declare every key DESIGN's format sections (v1 and v2) use?"""
+    blocks = _design_blocks()
+    assert len(blocks) >= 2, "DESIGN.md has no format examples"
+    declared = set(json.dumps(schema()).replace('"', " ").split())
+    node_ids: set[str] = set()
+    named: set[str] = set()  # the v2 block adds to the v1 example, so names carry over
+    for block in blocks:
+        data = yaml.safe_load(block.replace("...", "x"))
+        node_ids |= set((data.get("nodes") or {}).keys())
+        used = _keys(data, set()) - node_ids
+        # node ids and variable names are the author's own; every other key is format
+        named |= set((data.get("field") or {}).keys()) | set((data.get("hidden") or {}).keys())
+        missing = sorted(k for k in used - named if k not in declared)
+        assert missing == [], f"keys in DESIGN.md the schema does not declare: {missing}"
+    assert set(schema()["$defs"]["node"]["properties"]["tone"]["enum"]) == {
+        "hopeful", "mixed", "costly"}
