@@ -586,6 +586,22 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
+def collect_dialogs(page) -> list[str]:
+    """Dismiss every dialog (alert, confirm) a page opens and return the list of their texts.
+
+    Call before ``page.goto``; a page of the course never opens one, so tests assert the
+    list stays empty (an injected ``alert`` would land in it).
+    """
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return dialogs
+
+
 def watch_problems(page) -> list[str]:
     """Collect what a page reports as wrong, from now on: call before ``page.goto``.
 

@@ -30,6 +30,7 @@ from irh_devtools.voila import (
     STATUS,
     STORY,
     artifact_path,
+    collect_dialogs,
     meter_values,
     require_chromium,
     screenshot,
@@ -71,13 +72,7 @@ def open_page(browser, server) -> tuple[Page, list[str], list[str]]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems = watch_problems(page)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog):
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = collect_dialogs(page)
     page.goto(server.render_url(PAGE))
     expect(page.locator(START)).to_be_visible(timeout=90_000)
     return page, problems, dialogs

@@ -33,6 +33,7 @@ from irh_devtools.voila import (
     STORY,
     WORKSHOP_VIGNETTES,
     artifact_path,
+    collect_dialogs,
     fetch,
     horizontal_overflow,
     kernel_message,
@@ -68,13 +69,7 @@ def open_page(browser, server, page_path: str, viewport: dict) -> tuple[Page, li
     context = browser.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog):
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = collect_dialogs(page)
     page.goto(server.render_url(page_path))
     expect(page.locator(START)).to_be_visible(timeout=60_000)
     return page, dialogs
