@@ -26,6 +26,7 @@ from irh_devtools.voila import (
     kernel_alive,
     kernel_id_of,
     kernel_message,
+    kernel_ws_url,
     shutdown,
     start_voila,
     talk,
@@ -270,7 +271,7 @@ def test_execute_request_over_websocket_does_not_run(server, tmp_path):
     kernel = kernel_id_of(html)
     proof = tmp_path / "executed.txt"
     session = uuid.uuid4().hex
-    url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel}/channels?session_id={session}"
+    url = kernel_ws_url(server, kernel, session)
     code = f"open({str(proof)!r}, 'w').write('ran')"
     try:
         hello = kernel_message("kernel_info_request", {}, session)
@@ -290,7 +291,7 @@ def test_legacy_protocol_websocket_is_refused(server):
     status, html = fetch(server, "/voila/render/index.ipynb")
     assert status == 200
     session = uuid.uuid4().hex
-    url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id_of(html)}/channels?session_id={session}"
+    url = kernel_ws_url(server, kernel_id_of(html), session)
     try:
         hello = kernel_message("kernel_info_request", {}, session)
         received = asyncio.run(talk(url, [hello], 5, legacy=True))
@@ -305,7 +306,7 @@ def test_v1_frame_with_a_huge_part_count_is_dropped(server):
     status, html = fetch(server, "/voila/render/index.ipynb")
     assert status == 200
     session = uuid.uuid4().hex
-    url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id_of(html)}/channels?session_id={session}"
+    url = kernel_ws_url(server, kernel_id_of(html), session)
     try:
         bomb = (10**12).to_bytes(8, "little") + b"\0" * 64
         hello = kernel_message("kernel_info_request", {}, session)
